@@ -1,0 +1,34 @@
+# The README's two commands: `make run` (the dashboard on the shipped demo checkpoint) and
+# `make test`. Both create/update .venv from requirements.txt first.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8501
+
+.PHONY: run test venv demo-checkpoint bench clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/mro demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+demo-checkpoint: $(STAMP)
+	$(BIN)/mro train --dataset synthetic --preset demo --seed 0 --device cpu --out checkpoints/demo.pt
+
+bench: $(STAMP)
+	$(BIN)/mro bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,134 @@
+"""The generic k-modal ``.npz`` format (DESIGN 8), read and written.
+
+Keys of one ``.npz`` file:
+
+* ``modalities``: array of names, in path order (k >= 2).
+* ``task``: ``"regression"`` (labels float in [-3, 3]) or ``"classification"`` (int class ids).
+* ``num_classes``: int, classification only (else inferred as max id + 1).
+* For each split in ``train``, ``valid``, ``test``:
+  ``<split>_<modality>`` float ``[N, L, D]``; optional ``<split>_<modality>_len`` int ``[N]``
+  (right padding; without it, all-zero rows are padding); ``<split>_label`` ``[N]``.
+* Optional ``planted_paths``: array of ``src->tgt`` names (ground truth of synthetic data).
+
+Files are read with ``allow_pickle=False``: an ``.npz`` can hold no code.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from mro_core.data.base import SPLITS, DataError, MultimodalDataset, build_split
+from mro_core.paths import MaskError, PathSpace
+
+
+def _key(z: "np.lib.npyio.NpzFile", key: str, path: Path) -> np.ndarray:
+    if key not in z.files:
+        raise DataError(f"{path.name}: missing key '{key}' (the npz format is described in the README)")
+    try:
+        return z[key]
+    except ValueError as e:  # object arrays need pickle, which we refuse
+        raise DataError(f"{path.name}: key '{key}' cannot be read without pickle ({e}); store plain arrays") from None
+
+
+def load_npz(path: str | Path) -> MultimodalDataset:
+    """Load and validate a generic ``.npz`` dataset.
+
+    Raises:
+        DataError: missing file or key, wrong shapes, mismatched sample counts, bad labels.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"no such data file: {path}; give --data-path the .npz file")
+    try:
+        z = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
+        raise DataError(f"{path.name} is not a readable .npz file ({e}); is it truncated?") from None
+    with z:
+        mods = tuple(str(m) for m in _key(z, "modalities", path).reshape(-1))
+        task = str(_key(z, "task", path).reshape(()))
+        if task not in ("regression", "classification"):
+            raise DataError(f"{path.name}: task must be 'regression' or 'classification' (got {task!r})")
+        splits = {}
+        for s in SPLITS:
+            feats = {m: _key(z, f"{s}_{m}", path) for m in mods}
+            lengths = {m: z[f"{s}_{m}_len"] for m in mods if f"{s}_{m}_len" in z.files}
+            labels = _key(z, f"{s}_label", path).reshape(-1)
+            for m, x in feats.items():
+                if x.ndim != 3:
+                    raise DataError(f"{path.name}: '{s}_{m}' must be [N, L, D] (got shape {x.shape})")
+                if not np.issubdtype(x.dtype, np.number):
+                    raise DataError(f"{path.name}: '{s}_{m}' must be numeric (got dtype {x.dtype})")
+            for m, ln in lengths.items():
+                ln = ln.reshape(-1)
+                if ln.size and (ln.min() < 0 or ln.max() > feats[m].shape[1]):
+                    raise DataError(
+                        f"{path.name}: '{s}_{m}_len' must lie in [0, {feats[m].shape[1]}] "
+                        f"(got [{ln.min()}, {ln.max()}])"
+                    )
+            if task == "classification":
+                if not np.all(np.isfinite(labels)) or not np.all(labels == np.round(labels)):
+                    raise DataError(f"{path.name}: '{s}_label' must hold integer class ids")
+                labels = labels.astype(np.int64)
+            else:
+                labels = labels.astype(np.float32)
+            splits[s] = build_split(feats, labels, lengths=lengths, where=f"{path.name}:{s}")
+        num_classes = None
+        if task == "classification":
+            if "num_classes" in z.files:
+                num_classes = int(z["num_classes"])
+            else:
+                num_classes = int(max(int(sp.labels.max()) for sp in splits.values())) + 1
+        planted = None
+        if "planted_paths" in z.files:
+            names = [str(p) for p in z["planted_paths"].reshape(-1)]
+            try:
+                space = PathSpace(mods)
+                planted = tuple(space.path_names[space.path_index(p)] for p in names)
+            except (MaskError, ValueError) as e:
+                raise DataError(f"{path.name}: planted_paths: {e}") from None
+    try:
+        return MultimodalDataset(
+            name="npz",
+            modalities=mods,
+            task=task,  # type: ignore[arg-type]
+            splits=splits,
+            num_classes=num_classes,
+            planted_paths=planted,
+            meta={"file": str(path)},
+        )
+    except ValueError as e:
+        raise DataError(f"{path.name}: {e}") from None
+
+
+def save_npz(ds: MultimodalDataset, path: str | Path) -> Path:
+    """Write ``ds`` in the generic format (lengths are saved for right-padded data).
+
+    The write is atomic: a temporary file in the same folder is renamed over ``path``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays: dict[str, np.ndarray] = {
+        "modalities": np.array(ds.modalities),
+        "task": np.array(ds.task),
+    }
+    if ds.num_classes is not None:
+        arrays["num_classes"] = np.array(ds.num_classes)
+    if ds.planted_paths:
+        arrays["planted_paths"] = np.array(ds.planted_paths)
+    for s, sp in ds.splits.items():
+        for m in ds.modalities:
+            arrays[f"{s}_{m}"] = sp.features[m]
+            v = sp.valid[m]
+            lengths = v.sum(axis=1)
+            # lengths describe right padding only; other layouts keep their zero rows instead
+            if np.array_equal(v, np.arange(v.shape[1])[None, :] < lengths[:, None]):
+                arrays[f"{s}_{m}_len"] = lengths.astype(np.int64)
+        arrays[f"{s}_label"] = sp.labels
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        np.savez_compressed(f, **arrays)
+    tmp.replace(path)
+    return path

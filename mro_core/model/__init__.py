@@ -1,0 +1,1 @@
+"""Models: the cross-modal layers, the weight-sharing supernet, and the baselines."""
