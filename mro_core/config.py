@@ -170,7 +170,7 @@ PRESETS: dict[str, Preset] = {
     "demo": Preset(
         name="demo",
         model=ModelConfig(d_model=64, num_heads=4, layers_per_path=1, ff_mult=2, dropout=0.0),
-        train=TrainConfig(batch_size=64, epochs=12, lr=2e-3, masks_per_step=4),
+        train=TrainConfig(batch_size=64, epochs=20, lr=2e-3, masks_per_step=4),
         rank_loss="l1",
         flops_input_dims=(17, 17, 17),
         flops_seq_len=12,

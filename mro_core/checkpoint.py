@@ -1,0 +1,201 @@
+"""Checkpoints: config + weights + training state + per-mask evaluation table, saved atomically.
+
+A checkpoint is a plain dict of primitives and tensors, so it loads with
+``torch.load(weights_only=True)``: loading one never runs code from the file. It carries a format
+name and version, the resolved model / training configs, where the data came from, the weights,
+and optionally the optimizer state, RNG states (to resume with the same streams), the
+Modal Relation Graph prior, the per-mask table (shared-weight metrics and MFLOPs) and history.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from mro_core.config import ModelConfig, TrainConfig, from_dict, to_dict
+
+FORMAT = "mro-checkpoint"
+VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """A file that is not a usable MRO checkpoint; the message says why and what to do."""
+
+
+@dataclass
+class Checkpoint:
+    """Everything a checkpoint holds (see the module docstring)."""
+
+    model_config: ModelConfig
+    train_config: TrainConfig
+    state_dict: dict[str, torch.Tensor]
+    data: dict[str, Any] = field(default_factory=dict)
+    epoch: int = 0
+    history: list[dict] = field(default_factory=list)
+    mask_table: list[dict] | None = None
+    flops: dict[str, Any] | None = None
+    optimizer: dict | None = None
+    rng: dict | None = None
+    prior: dict | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        return self.epoch >= self.train_config.epochs
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "model_config": to_dict(self.model_config),
+            "train_config": to_dict(self.train_config),
+            "state_dict": self.state_dict,
+            "data": self.data,
+            "epoch": self.epoch,
+            "history": self.history,
+            "mask_table": self.mask_table,
+            "flops": self.flops,
+            "optimizer": self.optimizer,
+            "rng": self.rng,
+            "prior": self.prior,
+            "extra": self.extra,
+        }
+
+
+def atomic_torch_save(obj: Any, path: str | Path) -> Path:
+    """``torch.save`` to a temp file in the same folder, fsync, then rename over ``path``.
+
+    A crash mid-write leaves the previous file intact. A full disk or unwritable folder is a
+    clear :class:`OSError` naming the path.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as e:
+        try:
+            tmp.unlink(missing_ok=True)  # type: ignore[possibly-undefined]
+        except (OSError, UnboundLocalError):
+            pass
+        raise OSError(f"cannot write {path}: {e.strerror or e}; check free disk space and permissions") from None
+    return path
+
+
+def save_checkpoint(ckpt: Checkpoint, path: str | Path) -> Path:
+    return atomic_torch_save(ckpt.to_dict(), path)
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> Checkpoint:
+    """Load and validate a checkpoint (``weights_only=True``).
+
+    Raises:
+        CheckpointError: missing, truncated, not a checkpoint, unsupported version, or a
+            file that asks to run code.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no such checkpoint: {path}; train one with `mro train --out {path}`")
+    try:
+        raw = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else "refused"
+        raise CheckpointError(
+            f"{path} is not a safe MRO checkpoint (weights-only load refused it: {first[:160]}); "
+            "only load checkpoints written by `mro train`/`mro search`"
+        ) from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as e:
+        msg = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
+        raise CheckpointError(f"{path} is not a readable checkpoint ({msg}); is it truncated or another kind of file?") from None
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not an MRO checkpoint (no '{FORMAT}' header); train one with `mro train`")
+    if raw.get("version") != VERSION:
+        raise CheckpointError(
+            f"{path} has checkpoint format version {raw.get('version')}, this mro reads version {VERSION}; "
+            "retrain or use the matching mro release"
+        )
+    try:
+        mcfg = from_dict(ModelConfig, raw["model_config"])
+        tcfg = from_dict(TrainConfig, raw["train_config"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise CheckpointError(f"{path}: its config is invalid ({e})") from None
+    return Checkpoint(
+        model_config=mcfg,
+        train_config=tcfg,
+        state_dict=raw["state_dict"],
+        data=raw.get("data") or {},
+        epoch=int(raw.get("epoch", 0)),
+        history=list(raw.get("history") or []),
+        mask_table=raw.get("mask_table"),
+        flops=raw.get("flops"),
+        optimizer=raw.get("optimizer"),
+        rng=raw.get("rng"),
+        prior=raw.get("prior"),
+        extra=raw.get("extra") or {},
+    )
+
+
+def build_model(ckpt: Checkpoint) -> "Supernet":  # noqa: F821
+    """The supernet of a checkpoint, weights loaded; a mismatch is a :class:`CheckpointError`."""
+    from mro_core.model.supernet import Supernet
+
+    model = Supernet(ckpt.model_config)
+    try:
+        model.load_state_dict(ckpt.state_dict, strict=True)
+    except RuntimeError as e:
+        first = str(e).splitlines()[0]
+        raise CheckpointError(
+            f"checkpoint weights do not fit its config ({first}); the file is damaged or was edited"
+        ) from None
+    return model
+
+
+def check_compatible(cfg: ModelConfig, modalities: tuple[str, ...], input_dims: tuple[int, ...], task: str) -> None:
+    """Raise :class:`CheckpointError` when a checkpoint's model cannot read this dataset."""
+    if tuple(cfg.modalities) != tuple(modalities):
+        raise CheckpointError(
+            f"checkpoint was trained on modalities {list(cfg.modalities)} but the data has "
+            f"{list(modalities)}; use a checkpoint trained on this data (k={len(modalities)})"
+        )
+    if tuple(cfg.input_dims) != tuple(input_dims):
+        raise CheckpointError(
+            f"checkpoint expects feature dims {list(cfg.input_dims)} but the data has {list(input_dims)}; "
+            "use a checkpoint trained on this data"
+        )
+    if cfg.task != task:
+        raise CheckpointError(f"checkpoint is for a {cfg.task} task but the data is {task}")
+
+
+def dataset_for(ckpt: Checkpoint, data_path: str | Path | None = None) -> "MultimodalDataset":  # noqa: F821
+    """Re-open the dataset a checkpoint was trained on (``data_path`` overrides the stored one).
+
+    Synthetic data is regenerated from its stored config (same seed, same arrays).
+    """
+    from mro_core.config import SyntheticConfig
+    from mro_core.data import load_dataset
+
+    d = ckpt.data or {}
+    name = d.get("name")
+    if not name:
+        raise CheckpointError("checkpoint does not record its dataset; pass --dataset and --data-path")
+    syn = from_dict(SyntheticConfig, d["synthetic"]) if d.get("synthetic") else None
+    ds = load_dataset(
+        name,
+        data_path or d.get("data_path"),
+        synthetic=syn,
+        aligned=d.get("aligned", True),
+        window=d.get("window", 5),
+        seed=d.get("seed", 0),
+    )
+    check_compatible(ckpt.model_config, ds.modalities, ds.input_dims, ds.task)
+    return ds

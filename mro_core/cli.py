@@ -1,0 +1,418 @@
+"""The ``mro`` command: parses arguments, calls the library, prints. Nothing else lives here.
+
+Errors in user input (bad masks, data files, checkpoints, options) print one line
+``mro: error: ...`` on stderr and exit with code 2; ``--json`` prints exactly one JSON document
+on stdout. Precedence of settings: command line > preset > defaults, field by field.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Sequence
+
+from mro_core import __version__
+
+log = logging.getLogger("mro")
+
+DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "checkpoints" / "demo.pt"
+
+
+class UsageError(ValueError):
+    """A bad command line; printed as one line, exit code 2."""
+
+
+# ------------------------------------------------------------------------------------ helpers
+def _json_default(o: Any) -> Any:
+    if hasattr(o, "item"):
+        return o.item()
+    if isinstance(o, (set, tuple)):
+        return list(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def _clean(o: Any) -> Any:
+    """NaN/inf are not JSON: write them as null."""
+    if isinstance(o, float) and not math.isfinite(o):
+        return None
+    if isinstance(o, dict):
+        return {k: _clean(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_clean(v) for v in o]
+    return o
+
+
+def print_json(doc: Any) -> None:
+    sys.stdout.write(json.dumps(_clean(doc), default=_json_default, indent=2) + "\n")
+
+
+def print_table(rows: list[dict], columns: Sequence[str]) -> None:
+    """Fixed-width text table of ``rows`` (metric formatting from ``metrics.format_metrics``)."""
+    from mro_core.metrics import format_metrics
+
+    cells = [[str(format_metrics({c: r.get(c)}).get(c, "")) if isinstance(r.get(c), float) else str(r.get(c, ""))
+              for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) if cells else len(c) for i, c in enumerate(columns)]
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
+    for row in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths)))
+
+
+def _synthetic_config(a: argparse.Namespace):
+    from mro_core.config import SyntheticConfig
+
+    base = SyntheticConfig()
+    mods = tuple(a.modalities.split(",")) if a.modalities else base.modalities
+    planted = tuple(p.strip() for p in a.planted.split(",")) if a.planted else None
+    if planted is None:
+        planted = base.planted if mods == base.modalities else (f"{mods[0]}->{mods[1]}", f"{mods[-1]}->{mods[0]}")
+    return replace(
+        base,
+        modalities=mods,
+        planted=planted,
+        **{k: v for k, v in {
+            "num_keys": a.num_keys, "seq_len": a.seq_len, "min_len": a.min_len, "extra_dims": a.extra_dims,
+            "noise": a.noise, "n_train": a.n_train, "n_valid": a.n_valid, "n_test": a.n_test,
+            "seed": a.data_seed,
+        }.items() if v is not None},
+    )
+
+
+def _add_synthetic_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("synthetic benchmark (--dataset synthetic)")
+    g.add_argument("--modalities", help="comma-separated modality names (default T,A,V)")
+    g.add_argument("--planted", help="planted paths, e.g. 'T->V,A->T,V->T,V->A' (the default)")
+    g.add_argument("--num-keys", type=int, help="key alphabet size K (default 8)")
+    g.add_argument("--seq-len", type=int, help="max sequence length (default 12)")
+    g.add_argument("--min-len", type=int, help="min sequence length, >= num-keys (default 8)")
+    g.add_argument("--extra-dims", type=int, help="extra zero channels per modality (default 0)")
+    g.add_argument("--noise", type=float, help="label noise std (default 0.05)")
+    g.add_argument("--n-train", type=int, help="training samples (default 3000)")
+    g.add_argument("--n-valid", type=int, help="validation samples (default 600)")
+    g.add_argument("--n-test", type=int, help="test samples (default 600)")
+    g.add_argument("--data-seed", type=int, help="generator seed (default 0)")
+
+
+def _add_data_args(p: argparse.ArgumentParser) -> None:
+    from mro_core.data import DATASETS
+
+    p.add_argument("--dataset", default="synthetic", choices=DATASETS, help="data source (default synthetic)")
+    p.add_argument("--data-path", help="file or folder of the data (npz, mosei, mosi, meld)")
+    p.add_argument("--unaligned", action="store_true", help="MOSEI/MOSI: read the unaligned file")
+    p.add_argument("--window", type=int, default=5, help="MELD: utterances of context per sample (default 5)")
+    _add_synthetic_args(p)
+
+
+def _load_data(a: argparse.Namespace):
+    from mro_core.config import to_dict
+    from mro_core.data import describe_source, load_dataset
+
+    syn = _synthetic_config(a) if a.dataset == "synthetic" else None
+    if a.window < 1:
+        raise UsageError(f"--window must be >= 1 (got {a.window})")
+    ds = load_dataset(a.dataset, a.data_path, synthetic=syn, aligned=not a.unaligned, window=a.window,
+                      seed=getattr(a, "seed", None) or 0)
+    desc = describe_source(
+        a.dataset,
+        str(Path(a.data_path).resolve()) if a.data_path else None,
+        synthetic=to_dict(syn) if syn else None,
+        aligned=None if a.dataset not in ("mosei", "mosi") else not a.unaligned,
+        window=a.window if a.dataset == "meld" else None,
+        seed=getattr(a, "seed", None) if a.dataset == "meld" else None,
+    )
+    return ds, desc
+
+
+def _train_config(a: argparse.Namespace, preset):
+    over = {k: v for k, v in {
+        "epochs": a.epochs, "batch_size": a.batch_size, "lr": a.lr, "masks_per_step": a.masks_per_step,
+        "seed": a.seed, "device": a.device, "amp": a.amp, "weight_decay": a.weight_decay,
+    }.items() if v is not None}
+    return replace(preset.train, **over)
+
+
+def _add_train_args(p: argparse.ArgumentParser) -> None:
+    from mro_core.config import PRESETS
+
+    p.add_argument("--preset", default="demo", choices=sorted(PRESETS), help="hyper-parameter preset (default demo)")
+    p.add_argument("--epochs", type=int, help="training epochs (preset default)")
+    p.add_argument("--batch-size", type=int, help="batch size (preset default)")
+    p.add_argument("--lr", type=float, help="AdamW learning rate (preset default)")
+    p.add_argument("--weight-decay", type=float, help="AdamW weight decay (preset default)")
+    p.add_argument("--masks-per-step", type=int, help="masks sampled per step, n (preset default 4)")
+    p.add_argument("--seed", type=int, help="seed for init, data order and mask sampling (default 0)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), help="where to train (default auto)")
+    p.add_argument("--amp", choices=("off", "bf16", "fp16"), help="autocast on CUDA (default off)")
+    p.add_argument("--d-model", type=int, help="override the preset's model width")
+    p.add_argument("--layers-per-path", type=int, help="override the preset's layers per path")
+    p.add_argument("--dropout", type=float, help="override the preset's dropout")
+
+
+def _model_config(a: argparse.Namespace, preset, ds):
+    from mro_core.config import model_config_for
+
+    over = {k: v for k, v in {
+        "d_model": a.d_model, "layers_per_path": a.layers_per_path, "dropout": a.dropout,
+    }.items() if v is not None}
+    return model_config_for(
+        preset, modalities=ds.modalities, input_dims=ds.input_dims, task=ds.task,
+        num_classes=ds.num_classes, aux_sentiment="sentiment" in ds.extra_targets, **over,
+    )
+
+
+# ----------------------------------------------------------------------------------- commands
+def cmd_data(a: argparse.Namespace) -> int:
+    from mro_core.data.npz import save_npz
+
+    a.dataset = "synthetic"
+    ds, _ = _load_data(a)
+    path = save_npz(ds, a.out)
+    if a.json:
+        print_json({"out": str(path), "modalities": ds.modalities, "planted_paths": ds.planted_paths,
+                    "sizes": {k: len(v) for k, v in ds.splits.items()}})
+    else:
+        print(f"wrote {path}: {ds.summary()}; planted {', '.join(ds.planted_paths or ())}")
+    return 0
+
+
+def cmd_train(a: argparse.Namespace) -> int:
+    from mro_core.config import get_preset
+    from mro_core.train import train_supernet
+
+    preset = get_preset(a.preset)
+    ds, desc = _load_data(a)
+    mcfg = _model_config(a, preset, ds)
+    tcfg = _train_config(a, preset)
+    log.info("%s", ds.summary())
+    ckpt = train_supernet(ds, mcfg, tcfg, out=a.out, data_desc=desc, resume=a.resume, progress=not a.no_progress)
+    best = min(ckpt.mask_table, key=lambda r: r["loss"]) if ckpt.mask_table else None
+    doc = {"checkpoint": str(a.out), "epochs": ckpt.epoch, "history": ckpt.history,
+           "best_mask": best}
+    if a.json:
+        print_json(doc)
+    else:
+        last = ckpt.history[-1] if ckpt.history else {}
+        print(f"saved {a.out} after {ckpt.epoch} epochs; full-mask valid loss {last.get('valid_loss', float('nan')):.4f}")
+        if best:
+            print(f"best mask by shared-weight valid loss: {best['mask']} (loss {best['loss']:.4f}, {best['mflops']:.3f} MFLOPs)")
+    return 0
+
+
+def _open_checkpoint(a: argparse.Namespace):
+    import torch
+
+    from mro_core.checkpoint import build_model, dataset_for, load_checkpoint
+    from mro_core.train import resolve_device
+
+    ckpt = load_checkpoint(a.checkpoint)
+    ds = dataset_for(ckpt, getattr(a, "data_path", None))
+    device = resolve_device(getattr(a, "device", None) or "auto")
+    model = build_model(ckpt).to(device)
+    torch.manual_seed(0)
+    return ckpt, model, ds, device
+
+
+def cmd_eval(a: argparse.Namespace) -> int:
+    from mro_core.flops import flops_table
+    from mro_core.paths import PathSpace
+    from mro_core.train import evaluate_masks
+
+    if bool(a.mask) == bool(a.all_masks):
+        raise UsageError("give exactly one of --mask M or --all-masks")
+    ckpt, model, ds, device = _open_checkpoint(a)
+    space = model.space
+    masks = space.all_masks() if a.all_masks else [space.parse(a.mask)]
+    rows = evaluate_masks(model, ds.splits[a.split], masks, batch_size=ckpt.train_config.eval_batch_size, device=device)
+    cached = (ckpt.flops or {}).get("mflops", {})
+    missing = [m for m in masks if PathSpace.to_bits(m) not in cached]
+    if missing:
+        cached = {**cached, **flops_table(model.cpu(), ds.seq_lens, missing)["mflops"]}
+    for r in rows:
+        r["mflops"] = cached[r["mask"]]
+        r["paths"] = ", ".join(space.active_names(space.parse(r["mask"])))
+    doc = {"checkpoint": str(a.checkpoint), "split": a.split, "task": ds.task, "rows": rows}
+    if a.json:
+        print_json(doc if a.all_masks else {**doc, **rows[0]})
+        return 0
+    cols = ["mask", "paths", "loss", *(["mae", "corr", "acc7", "acc2", "f1"] if ds.task == "regression" else ["acc", "f1"]), "mflops"]
+    print_table(sorted(rows, key=lambda r: r["loss"]), cols)
+    return 0
+
+
+def cmd_flops(a: argparse.Namespace) -> int:
+    from mro_core.config import get_preset, model_config_for
+    from mro_core.flops import analytic_flops, flops_of, flops_table
+    from mro_core.model.supernet import Supernet
+    from mro_core.paths import PathSpace
+
+    if a.checkpoint:
+        from mro_core.checkpoint import build_model, load_checkpoint
+
+        ckpt = load_checkpoint(a.checkpoint)
+        model = build_model(ckpt)
+        seq = (ckpt.flops or {}).get("seq_lens")
+        source = str(a.checkpoint)
+    else:
+        p = get_preset(a.preset)
+        model = Supernet(model_config_for(p, modalities=p.flops_modalities, input_dims=p.flops_input_dims,
+                                          task=p.flops_task, num_classes=p.flops_out_dim))
+        seq = [p.flops_seq_len] * len(p.flops_modalities)
+        source = f"preset {a.preset}"
+    space = model.space
+    if a.seq_len:
+        seq = [int(x) for x in a.seq_len.split(",")]
+        if len(seq) == 1:
+            seq = seq * space.k
+    if not seq or len(seq) != space.k:
+        raise UsageError(f"--seq-len needs one length or {space.k} comma-separated lengths")
+    if bool(a.mask) == bool(a.all_masks):
+        raise UsageError("give exactly one of --mask M or --all-masks")
+    masks = space.all_masks() if a.all_masks else [space.parse(a.mask)]
+    table = flops_table(model, seq, masks)
+    full = flops_of(table, space, space.full_mask())
+    rows = [{"mask": PathSpace.to_bits(m), "paths": list(space.active_names(m)),
+             "mflops": table["mflops"][PathSpace.to_bits(m)],
+             "analytic_mflops": analytic_flops(model.cfg, m, seq) / 1e6,
+             "percent_of_full": 100.0 * table["mflops"][PathSpace.to_bits(m)] / full} for m in masks]
+    doc = {"source": source, "seq_lens": seq, "convention": table["convention"], "full_mflops": full}
+    if a.json:
+        print_json({**doc, **rows[0]} if not a.all_masks else {**doc, "rows": rows})
+        return 0
+    print(f"{source}, sequence lengths {seq}, {table['convention']}")
+    for r in rows:
+        print(f"{r['mask']}  {r['mflops']:10.3f} MFLOPs  ({r['percent_of_full']:5.1f}% of full)  {', '.join(r['paths'])}")
+    return 0
+
+
+def cmd_bench(a: argparse.Namespace) -> int:
+    from mro_core.bench import run_bench
+
+    doc = run_bench(quick=a.quick, device=a.device)
+    if a.json:
+        print_json(doc)
+    else:
+        for k, v in doc["figures"].items():
+            print(f"{k:48s} {v['value']:.3f}   target {v['target']}   {v['note']}")
+    return 0
+
+
+def cmd_demo(a: argparse.Namespace) -> int:
+    """Terminal tour of a checkpoint: the per-mask table and what it says."""
+    from mro_core.checkpoint import load_checkpoint
+    from mro_core.paths import PathSpace
+
+    ckpt = load_checkpoint(a.checkpoint)
+    space = PathSpace(ckpt.model_config.modalities)
+    rows = ckpt.mask_table or []
+    if not rows:
+        raise UsageError(f"{a.checkpoint} has no per-mask table; run `mro eval --checkpoint {a.checkpoint} --all-masks`")
+    rows = sorted(rows, key=lambda r: r["loss"])
+    full = next(r for r in rows if r["mask"] == PathSpace.to_bits(space.full_mask()))
+    print(f"checkpoint {a.checkpoint}: {ckpt.data.get('name')} data, {ckpt.epoch} epochs, "
+          f"paths [{', '.join(space.path_names)}]")
+    if ckpt.data.get("synthetic"):
+        print(f"planted paths: {', '.join(ckpt.data['synthetic']['planted'])}")
+    print("\nTop masks by shared-weight validation loss:")
+    cols = ["mask", "loss", "mae", "corr", "acc7", "acc2", "f1", "mflops"] if ckpt.model_config.task == "regression" else ["mask", "loss", "acc", "f1", "mflops"]
+    print_table(rows[: a.top], cols)
+    print("\nFull mask (Pairwise CMT):")
+    print_table([full], cols)
+    b = rows[0]
+    print(f"\nBest mask {b['mask']} ({', '.join(space.active_names(space.parse(b['mask'])))}) uses "
+          f"{100 * b['mflops'] / full['mflops']:.0f}% of the full mask's FLOPs.")
+    return 0
+
+
+# -------------------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="mro", description="MRO: explore the routing paths of a multimodal CMT supernet.")
+    ap.add_argument("--version", action="version", version=f"mro {__version__}")
+    ap.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("data", help="write a dataset file")
+    p.add_argument("kind", choices=("synthetic",), help="what to generate")
+    p.add_argument("--out", required=True, help="output .npz path")
+    p.add_argument("--json", action="store_true")
+    _add_synthetic_args(p)
+    p.set_defaults(func=cmd_data, unaligned=False, window=5, data_path=None)
+
+    p = sub.add_parser("train", help="one-shot supernet training with uniform mask sampling")
+    _add_data_args(p)
+    _add_train_args(p)
+    p.add_argument("--out", required=True, help="checkpoint path (written every epoch)")
+    p.add_argument("--resume", action="store_true", help="continue from --out if it exists")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("eval", help="evaluate masks of a checkpoint with shared weights")
+    p.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT))
+    p.add_argument("--mask", help="one mask: 011011, [0,1,1,0,1,1], 0,1,1,0,1,1 or T->V,A->T,...")
+    p.add_argument("--all-masks", action="store_true", help="every non-empty mask")
+    p.add_argument("--split", choices=("valid", "test"), default="valid")
+    p.add_argument("--data-path", help="override the data path stored in the checkpoint")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("flops", help="fvcore MFLOPs per sample of masks")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--preset", default="mosei", help="count at a preset's setting (default mosei)")
+    src.add_argument("--checkpoint", help="count a checkpoint's model at its data's lengths")
+    p.add_argument("--mask", help="one mask")
+    p.add_argument("--all-masks", action="store_true")
+    p.add_argument("--seq-len", help="sequence length(s): one, or one per modality")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_flops)
+
+    p = sub.add_parser("bench", help="speed ratios measured within one run")
+    p.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("demo", help="terminal tour of the shipped demo checkpoint")
+    p.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT))
+    p.add_argument("--top", type=int, default=10)
+    p.set_defaults(func=cmd_demo)
+    return ap
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    from mro_core.checkpoint import CheckpointError
+    from mro_core.data.base import DataError
+    from mro_core.metrics import MetricError
+    from mro_core.paths import MaskError
+    from mro_core.train import NonFiniteLossError
+
+    return (UsageError, MaskError, DataError, CheckpointError, MetricError, NonFiniteLossError, ValueError, OSError)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = build_parser()
+    a = ap.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if a.verbose else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for noisy in ("fvcore", "iopath"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    try:
+        return int(a.func(a) or 0)
+    except KeyboardInterrupt:
+        print("mro: interrupted", file=sys.stderr)
+        return 130
+    except _user_errors() as e:
+        if a.verbose:
+            raise
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        print(f"mro: error: {msg}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,48 @@
+"""Shared fixtures: tiny configs, batches and datasets (CPU, seconds)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from mro_core.config import ModelConfig, SyntheticConfig
+from mro_core.data.base import Batch
+
+DEVICE = os.environ.get("TORCH_DEVICE", "cpu")
+
+
+def tiny_config(k: int = 3, **kw) -> ModelConfig:
+    mods = ("T", "A", "V", "X", "Y")[:k]
+    base = dict(modalities=mods, input_dims=tuple(3 + i for i in range(k)), d_model=8, num_heads=2,
+                ff_mult=2, dropout=0.0, layers_per_path=1)
+    base.update(kw)
+    return ModelConfig(**base)
+
+
+def tiny_batch(cfg: ModelConfig, B: int = 4, lens: tuple[int, ...] | None = None, seed: int = 0) -> Batch:
+    g = torch.Generator().manual_seed(seed)
+    lens = lens or tuple(5 + i for i in range(len(cfg.modalities)))
+    x, v = {}, {}
+    for m, L, D in zip(cfg.modalities, lens, cfg.input_dims):
+        x[m] = torch.randn(B, L, D, generator=g)
+        n = torch.randint(1, L + 1, (B,), generator=g)
+        v[m] = torch.arange(L)[None, :] < n[:, None]
+    if cfg.task == "regression":
+        y = torch.rand(B, generator=g) * 6 - 3
+    else:
+        y = torch.randint(0, cfg.out_dim, (B,), generator=g)
+    return Batch(x, v, y)
+
+
+@pytest.fixture
+def small_synthetic_cfg() -> SyntheticConfig:
+    return SyntheticConfig(n_train=64, n_valid=32, n_test=32, seed=1)
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)
+    np.random.seed(0)
