@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,7 +113,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
             f"{path} is not a safe MRO checkpoint (weights-only load refused it: {first[:160]}); "
             "only load checkpoints written by `mro train`/`mro search`"
         ) from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as e:
+    except Exception as e:  # damaged files surface as many types (KeyError, RuntimeError, EOFError...)
         msg = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
         raise CheckpointError(f"{path} is not a readable checkpoint ({msg}); is it truncated or another kind of file?") from None
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
