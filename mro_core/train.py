@@ -119,12 +119,15 @@ def train_step(
     device: torch.device,
     extra_loss: Callable[[Tensor], Tensor] | None = None,
     scaler: "torch.amp.GradScaler | None" = None,
+    after_backward: Callable[[], None] | None = None,
 ) -> np.ndarray:
     """One optimisation step over ``masks``; returns the per-mask task losses.
 
     Args:
         extra_loss: optional term added to the summed task loss, given the per-mask losses
             (the search adds its rank regularization here).
+        after_backward: called once the gradients exist, before clipping and the step (the
+            search records per-path gradient norms here).
     """
     model.train()
     optimizer.zero_grad(set_to_none=True)
@@ -139,6 +142,8 @@ def train_step(
         scaler.unscale_(optimizer)
     else:
         total.backward()
+    if after_backward is not None:
+        after_backward()
     if cfg.grad_clip > 0:
         torch.nn.utils.clip_grad_norm_(
             [p for p in model.parameters() if p.grad is not None], cfg.grad_clip
@@ -238,6 +243,7 @@ def run_epoch(
     on_step: Callable[[int, int, list[Mask], np.ndarray], None] | None = None,
     indices: np.ndarray | None = None,
     scaler: "torch.amp.GradScaler | None" = None,
+    after_backward: Callable[[list[Mask]], None] | None = None,
 ) -> float:
     """One pass over ``split`` (or its shard ``indices``); returns the mean per-mask loss."""
     total, count = 0.0, 0
@@ -249,7 +255,9 @@ def run_epoch(
         batch = batch.to(device, non_blocking=True)
         masks = sample_masks(cfg.masks_per_step)
         xl = None if extra_loss is None else (lambda losses, _m=masks: extra_loss(losses, _m))
-        losses = train_step(model, batch, masks, optimizer, cfg, device=device, extra_loss=xl, scaler=scaler)
+        ab = None if after_backward is None else (lambda _m=masks: after_backward(_m))
+        losses = train_step(model, batch, masks, optimizer, cfg, device=device, extra_loss=xl, scaler=scaler,
+                            after_backward=ab)
         total += float(losses.sum())
         count += len(losses)
         if on_step is not None:
@@ -257,10 +265,11 @@ def run_epoch(
     return total / max(count, 1)
 
 
-def valid_summary(model: Supernet, ds: MultimodalDataset, cfg: TrainConfig, device: torch.device) -> dict:
-    """Full-mask validation metrics, the per-epoch health signal of supernet training."""
-    full = model.space.full_mask()
-    row = evaluate_masks(model, ds.splits["valid"], [full], batch_size=cfg.eval_batch_size, device=device)[0]
+def valid_summary(model: Supernet, ds: MultimodalDataset, cfg: TrainConfig, device: torch.device,
+                  mask: Mask | None = None) -> dict:
+    """Validation metrics of ``mask`` (default: the full mask), the per-epoch health signal."""
+    mask = mask or model.space.full_mask()
+    row = evaluate_masks(model, ds.splits["valid"], [mask], batch_size=cfg.eval_batch_size, device=device)[0]
     return {k: v for k, v in row.items() if k != "mask"}
 
 
@@ -320,8 +329,17 @@ def train_supernet(
     resume: bool = False,
     progress: bool = True,
     on_epoch: Callable[[EpochResult], None] | None = None,
+    fixed_mask: Mask | None = None,
+    init_state: dict | None = None,
+    table: bool = True,
 ) -> "Checkpoint":  # noqa: F821
     """Train the supernet with uniform mask sampling; checkpoint every epoch (atomic write).
+
+    Args:
+        fixed_mask: train only this subnet (stand-alone training: the Pairwise CMT baseline is
+            the full mask; fine-tuning a pick starts from ``init_state``).
+        init_state: weights to start from instead of a fresh initialisation.
+        table: compute the per-mask table (metrics + MFLOPs of every mask) at the end.
 
     With ``resume=True`` and an existing ``out``, training continues after its last saved epoch
     with the saved optimizer and RNG streams, so the result equals an uninterrupted run.
@@ -339,8 +357,13 @@ def train_supernet(
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     model = Supernet(model_cfg)
+    if init_state is not None:
+        model.load_state_dict(init_state)
     optimizer = make_optimizer(model, cfg)
     ckpt = Checkpoint(model_cfg, cfg, {}, data=data_desc or {})
+    if fixed_mask is not None:
+        fixed_mask = model.space.validate(fixed_mask)
+        ckpt.extra["fixed_mask"] = PathSpace.to_bits(fixed_mask)
     if resume and out.exists():
         prev = load_checkpoint(out)
         check_compatible(prev.model_config, ds.modalities, ds.input_dims, ds.task)
@@ -372,10 +395,11 @@ def train_supernet(
 
         loss = run_epoch(
             model, split, optimizer, cfg, rng, device=device,
-            sample_masks=lambda n: sample_uniform_masks(space, n, rng), on_step=on_step,
+            sample_masks=(lambda n: [fixed_mask] * n) if fixed_mask is not None else (lambda n: sample_uniform_masks(space, n, rng)),
+            on_step=on_step,
         )
         bar.close()
-        res = EpochResult(epoch + 1, loss, time.perf_counter() - t0, valid_summary(model, ds, cfg, device))
+        res = EpochResult(epoch + 1, loss, time.perf_counter() - t0, valid_summary(model, ds, cfg, device, fixed_mask))
         ckpt.history.append({"epoch": res.epoch, "train_loss": res.train_loss, "seconds": res.seconds,
                              **{f"valid_{k}": v for k, v in res.valid.items()}})
         ckpt.epoch = epoch + 1
@@ -387,7 +411,7 @@ def train_supernet(
                  res.epoch, cfg.epochs, res.train_loss, res.valid.get("loss", float("nan")), res.seconds)
         if on_epoch is not None:
             on_epoch(res)
-    if ckpt.mask_table is None or resume:
+    if table:
         ckpt.state_dict = {k: v.detach().cpu() for k, v in model.state_dict().items()}
         ckpt.mask_table, ckpt.flops = mask_table_for(model, ds, cfg, device)
         save_checkpoint(ckpt, out)

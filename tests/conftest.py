@@ -46,3 +46,8 @@ def small_synthetic_cfg() -> SyntheticConfig:
 def _seed():
     torch.manual_seed(0)
     np.random.seed(0)
+
+
+# One intra-op thread: tiny tensors gain nothing from two, and tests running beside other
+# processes on a 2-core machine otherwise stall on thread contention.
+torch.set_num_threads(1)

@@ -1,0 +1,860 @@
+"""The run store: the only link between background jobs and the CLI / dashboard.
+
+Everything a UI knows about a search or training run comes from here: what was asked (the resolved
+config), where the run stands (status, pid, heartbeat, epoch, progress), what it logged (per-epoch
+events) and what it measured (one row per evaluated mask). Jobs write; UIs read. No other channel
+(files, pipes, ``st.session_state``) carries run state, so a browser refresh or a second terminal
+sees exactly what the job wrote.
+
+Storage is one SQLite file, ``<workspace>/mro.sqlite`` (workspace default ``runs/``), in WAL mode so
+readers never block the writer and vice versa. Writers take the lock up front (``BEGIN IMMEDIATE``)
+and hold it for one short statement group; a busy timeout (10 s by default) absorbs contention
+between several jobs. The schema version lives in ``PRAGMA user_version``; :data:`MIGRATIONS` holds
+one function per version step and is applied on open.
+
+Liveness is not stored, it is read: a run recorded as ``queued``/``running`` whose process is gone,
+or whose heartbeat is older than ``stale_after`` seconds, reads as ``interrupted``
+(:meth:`RunStore.effective_status`). A crashed or killed job therefore never shows as running
+forever, and nothing has to clean up after it. Process ids are only meaningful on the machine that
+started the job; the workspace is meant to be local.
+
+No torch here: the CLI and the dashboard open the store cheaply.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+import os
+import secrets
+import sqlite3
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_WORKSPACE = Path("runs")
+DB_NAME = "mro.sqlite"
+SCHEMA_VERSION = 1
+
+DEFAULT_BUSY_TIMEOUT_S = 10.0
+"""How long a statement waits for another process's write lock before giving up (seconds)."""
+
+DEFAULT_STALE_AFTER_S = 120.0
+"""A live pid whose heartbeat is older than this (seconds) reads as interrupted (hung, or a reused pid)."""
+
+KINDS = ("search", "train", "table")
+STATUSES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
+ACTIVE_STATUSES = ("queued", "running")
+TERMINAL_STATUSES = ("done", "failed", "cancelled", "interrupted")
+
+LOG_EVENT_KINDS = ("log",)
+"""Event kinds that are never replaced: several log lines may share an epoch."""
+
+_MASK_RESERVED = ("mask", "mflops", "split", "source", "time")
+_JSON_COLUMNS = ("config", "artifacts", "result")
+_UPDATABLE = (
+    "name", "config", "status", "pid", "heartbeat", "started", "finished", "error", "progress",
+    "epoch", "total_epochs", "checkpoint", "artifacts", "result",
+)
+
+
+# ------------------------------------------------------------------------------------------------
+# Errors
+# ------------------------------------------------------------------------------------------------
+class StoreError(OSError):
+    """The store cannot be opened or written (bad workspace, read-only, disk full, locked too long).
+
+    The message is one line and names the path involved.
+    """
+
+
+class RunNotFound(KeyError):
+    """No run with that id in this workspace."""
+
+    def __init__(self, run_id: str, workspace: Path | str) -> None:
+        self.run_id = run_id
+        self.workspace = str(workspace)
+        super().__init__(run_id)
+
+    def __str__(self) -> str:  # KeyError would print the repr of its argument
+        return (
+            f"no run {self.run_id!r} in workspace {self.workspace}; "
+            "see the runs with `mro runs list` (or pass the right --workspace)"
+        )
+
+
+# ------------------------------------------------------------------------------------------------
+# Records
+# ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RunRecord:
+    """One row of ``runs``, decoded, plus the status as read at load time.
+
+    Attributes:
+        id: short unique id (8 hex digits).
+        name: human label (need not be unique).
+        kind: one of :data:`KINDS`.
+        config: the resolved config the run was started with.
+        status: the status the job last wrote (one of :data:`STATUSES`).
+        pid: process (and process-group) id of the job, if started.
+        heartbeat: unix time of the job's last sign of life.
+        created, started, finished: unix times (``None`` until they happen).
+        error: one-line reason for ``failed`` / ``cancelled`` / ``interrupted``.
+        progress: fraction done, 0..1.
+        epoch: last completed epoch (or search step).
+        total_epochs: planned epochs.
+        checkpoint: path of the latest checkpoint, if any.
+        artifacts: name -> path of files the run produced (``"log"`` is the job's log file).
+        result: final summary written by the job.
+        effective_status: ``status``, except that an active run whose process is gone or silent
+            reads as ``"interrupted"`` (see :meth:`RunStore.effective_status`).
+    """
+
+    id: str
+    name: str
+    kind: str
+    config: dict[str, Any]
+    status: str
+    pid: int | None
+    heartbeat: float | None
+    created: float
+    started: float | None
+    finished: float | None
+    error: str | None
+    progress: float
+    epoch: int | None
+    total_epochs: int | None
+    checkpoint: str | None
+    artifacts: dict[str, str]
+    result: Any
+    effective_status: str = ""
+
+    @property
+    def is_active(self) -> bool:
+        """True while the run is queued or running and its process is alive."""
+        return self.effective_status in ACTIVE_STATUSES
+
+    @property
+    def log_path(self) -> str | None:
+        """The job's log file, if it was started as a background job."""
+        return self.artifacts.get("log")
+
+
+_RUN_COLUMNS = tuple(f.name for f in dataclasses.fields(RunRecord) if f.name != "effective_status")
+_RUN_SELECT = ", ".join(_RUN_COLUMNS)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One row of ``events``.
+
+    ``id`` grows with every write; an epoch event that is re-logged (a resumed run) gets a new id,
+    so a reader polling with ``since_id`` sees the replacement. Readers that accumulate events
+    should key them by ``(kind, epoch)``.
+    """
+
+    id: int
+    run_id: str
+    kind: str
+    epoch: int | None
+    payload: Any
+    time: float
+
+
+# ------------------------------------------------------------------------------------------------
+# Schema
+# ------------------------------------------------------------------------------------------------
+def _migrate_0_to_1(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        """CREATE TABLE runs (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            config TEXT NOT NULL DEFAULT '{}',
+            status TEXT NOT NULL DEFAULT 'queued',
+            pid INTEGER,
+            heartbeat REAL,
+            created REAL NOT NULL,
+            started REAL,
+            finished REAL,
+            error TEXT,
+            progress REAL NOT NULL DEFAULT 0.0,
+            epoch INTEGER,
+            total_epochs INTEGER,
+            checkpoint TEXT,
+            artifacts TEXT NOT NULL DEFAULT '{}',
+            result TEXT
+        )"""
+    )
+    conn.execute("CREATE INDEX runs_kind_created ON runs(kind, created)")
+    # ``keyed`` rows (epoch events) are unique per (run, kind, epoch); log lines are not.
+    conn.execute(
+        """CREATE TABLE events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            epoch INTEGER,
+            kind TEXT NOT NULL,
+            keyed INTEGER NOT NULL DEFAULT 0,
+            payload TEXT NOT NULL,
+            time REAL NOT NULL
+        )"""
+    )
+    conn.execute("CREATE INDEX events_run ON events(run_id, id)")
+    conn.execute("CREATE UNIQUE INDEX events_epoch_key ON events(run_id, kind, epoch) WHERE keyed = 1")
+    conn.execute(
+        """CREATE TABLE masks (
+            run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            mask TEXT NOT NULL,
+            split TEXT NOT NULL,
+            source TEXT NOT NULL,
+            mflops REAL,
+            metrics TEXT NOT NULL,
+            time REAL NOT NULL,
+            PRIMARY KEY (run_id, mask, split, source)
+        )"""
+    )
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {0: _migrate_0_to_1}
+"""``MIGRATIONS[v]`` upgrades a database at ``user_version == v`` to ``v + 1`` (inside a transaction).
+
+To change the schema: bump :data:`SCHEMA_VERSION`, add the step here, and add a test that opens a
+database of the previous version.
+"""
+
+
+# ------------------------------------------------------------------------------------------------
+# Helpers
+# ------------------------------------------------------------------------------------------------
+def pid_alive(pid: int | None) -> bool:
+    """Whether a process with this id exists on this machine and is not a zombie.
+
+    Args:
+        pid: process id (``None`` or non-positive reads as dead).
+
+    Returns:
+        True if ``os.kill(pid, 0)`` succeeds (or is refused for permissions) and, where ``/proc``
+        exists, the process is not an exited-but-unreaped zombie.
+    """
+    if pid is None or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    except OSError:
+        return False
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # no /proc (macOS) or it vanished in between
+        return True
+    # Format: "pid (comm) S ...": comm may contain spaces and parentheses, so split after the last ')'.
+    state = stat.rpartition(")")[2].split()
+    return not state or state[0] not in ("Z", "X")
+
+
+def _dumps(obj: Any, what: str) -> str:
+    try:
+        return json.dumps(obj, sort_keys=True)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{what} must be JSON-serializable (plain dicts, lists, numbers, strings): {e}") from e
+
+
+def _loads(text: str | None, default: Any = None) -> Any:
+    return default if text is None else json.loads(text)
+
+
+def _mask_bits(mask: Any) -> str:
+    if isinstance(mask, str):
+        bits = mask.strip()
+    else:
+        try:
+            bits = "".join(str(int(b)) for b in mask)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"a mask must be a bit string like '011011' or a sequence of 0/1 (got {mask!r})") from e
+    if not bits or set(bits) - {"0", "1"}:
+        raise ValueError(f"a mask must be a non-empty bit string like '011011' (got {mask!r})")
+    return bits
+
+
+def _check_status(status: str) -> None:
+    if status not in STATUSES:
+        raise ValueError(f"unknown run status {status!r}; allowed: {', '.join(STATUSES)}")
+
+
+# ------------------------------------------------------------------------------------------------
+# The store
+# ------------------------------------------------------------------------------------------------
+class RunStore:
+    """Runs, their events and their evaluated masks, in ``<workspace>/mro.sqlite``.
+
+    Contract:
+        * Jobs write their own run (``mark_running``, ``heartbeat``, ``log_event``, ``put_masks``,
+          ``finish``); launchers write ``create_run`` and the pid; UIs only read (``list_runs``,
+          ``get_run``, ``events``, ``masks``). Nothing else carries run state.
+        * Every write is one short ``BEGIN IMMEDIATE`` transaction, so several processes (three
+          searches and a dashboard, say) may share a workspace; a write that cannot get the lock
+          within ``busy_timeout`` seconds raises :class:`StoreError`.
+        * Reads never write: an abandoned run is reported as ``interrupted`` by
+          :meth:`effective_status` without touching the row (:meth:`reconcile` persists it).
+
+    Thread safety:
+        One instance holds one SQLite connection, opened with ``check_same_thread=False`` and
+        guarded by a re-entrant lock, so an instance may be shared between threads (for example a
+        heartbeat thread and the training loop, or the dashboard's script threads through
+        ``st.cache_resource``); calls are serialized. Instances must not cross ``fork``: if the
+        process id changes, the instance opens a fresh connection and leaves the inherited one
+        untouched. Separate processes should each open their own ``RunStore`` on the same
+        workspace.
+
+    Args:
+        workspace: folder holding the database (created if missing). Default ``runs/``.
+        busy_timeout: seconds to wait for another writer's lock.
+        stale_after: seconds without a heartbeat after which a live pid reads as interrupted.
+
+    Raises:
+        StoreError: the workspace cannot be created or the database cannot be opened / upgraded.
+    """
+
+    def __init__(
+        self,
+        workspace: str | os.PathLike[str] = DEFAULT_WORKSPACE,
+        *,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT_S,
+        stale_after: float = DEFAULT_STALE_AFTER_S,
+    ) -> None:
+        if busy_timeout <= 0 or stale_after <= 0:
+            raise ValueError(
+                f"busy_timeout (got {busy_timeout}) and stale_after (got {stale_after}) must be positive seconds"
+            )
+        self.workspace = Path(workspace)
+        self.path = self.workspace / DB_NAME
+        self.busy_timeout = float(busy_timeout)
+        self.stale_after = float(stale_after)
+        self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = None
+        self._owner_pid = -1
+        self._inherited: list[sqlite3.Connection] = []  # kept open on purpose (see class docstring)
+        try:
+            self.workspace.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreError(
+                f"cannot use run workspace {self.workspace}: {e.strerror or e}; "
+                "pass a writable folder (--workspace)"
+            ) from e
+        with self._lock:
+            self._connection()
+
+    # -- connection ------------------------------------------------------------------------------
+    def _open(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as e:
+            raise self._error(e, "open") from e
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise StoreError(f"run store {self.path}: could not switch to WAL mode (got {mode!r})")
+            conn.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; safe in WAL
+            conn.execute("PRAGMA foreign_keys = ON")
+            self._migrate(conn)
+        except sqlite3.Error as e:
+            conn.close()
+            raise self._error(e, "open") from e
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == SCHEMA_VERSION:
+            return
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"run store {self.path} has schema version {version}, newer than this MRO "
+                f"understands ({SCHEMA_VERSION}); upgrade MRO or use another --workspace"
+            )
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Re-read under the write lock: another process may have migrated meanwhile.
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            while version < SCHEMA_VERSION:
+                logger.info("run store %s: migrating schema %d -> %d", self.path, version, version + 1)
+                MIGRATIONS[version](conn)
+                version += 1
+                conn.execute(f"PRAGMA user_version = {version}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def _connection(self) -> sqlite3.Connection:
+        pid = os.getpid()
+        if self._conn is None or self._owner_pid != pid:
+            if self._conn is not None:
+                # Closing a connection inherited through fork can corrupt the parent's view of
+                # the WAL; keep it referenced and open a fresh one.
+                self._inherited.append(self._conn)
+            self._conn = self._open()
+            self._owner_pid = pid
+        return self._conn
+
+    def _error(self, e: sqlite3.Error, action: str) -> StoreError:
+        msg = str(e).strip() or type(e).__name__
+        low = msg.lower()
+        if "full" in low:
+            hint = "free some disk space or use another --workspace"
+        elif "readonly" in low or "read-only" in low or "unable to open" in low:
+            hint = "pass a writable folder (--workspace)"
+        elif "locked" in low or "busy" in low:
+            hint = f"another process held the write lock for more than {self.busy_timeout:g} s"
+        elif "not a database" in low or "malformed" in low:
+            hint = "this file is not an MRO run store (or it is damaged); use another --workspace"
+        else:
+            hint = "check the workspace folder"
+        return StoreError(f"run store {self.path}: cannot {action}: {msg}; {hint}")
+
+    @contextmanager
+    def _write(self, action: str) -> Iterator[sqlite3.Connection]:
+        """One short write transaction, taking the write lock up front."""
+        with self._lock:
+            conn = self._connection()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as e:
+                raise self._error(e, action) from e
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass  # the failed COMMIT may already have rolled back; the original error wins
+                if isinstance(exc, sqlite3.OperationalError):
+                    raise self._error(exc, action) from exc
+                raise
+
+    @contextmanager
+    def _read(self, action: str) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            conn = self._connection()
+            try:
+                yield conn
+            except sqlite3.OperationalError as e:
+                raise self._error(e, action) from e
+
+    def close(self) -> None:
+        """Close this instance's connection (a later call reopens it)."""
+        with self._lock:
+            if self._conn is not None and self._owner_pid == os.getpid():
+                self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> RunStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"RunStore(workspace={str(self.workspace)!r}, stale_after={self.stale_after:g})"
+
+    # -- diagnostics -----------------------------------------------------------------------------
+    def journal_mode(self) -> str:
+        """The SQLite journal mode in use (``"wal"``)."""
+        with self._read("read the journal mode") as conn:
+            return str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+
+    def schema_version(self) -> int:
+        """The schema version recorded in the database (``PRAGMA user_version``)."""
+        with self._read("read the schema version") as conn:
+            return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+    # -- runs ------------------------------------------------------------------------------------
+    def create_run(
+        self, name: str, kind: str, config: Mapping[str, Any], total_epochs: int | None = None
+    ) -> str:
+        """Record a new run as ``queued``.
+
+        Args:
+            name: human label.
+            kind: one of :data:`KINDS`.
+            config: the resolved config (JSON-serializable); store everything needed to rerun.
+            total_epochs: planned epochs, for progress displays.
+
+        Returns:
+            The new run id (8 hex digits).
+
+        Raises:
+            ValueError: unknown kind, non-serializable config or negative ``total_epochs``.
+            StoreError: the database cannot be written.
+        """
+        if kind not in KINDS:
+            raise ValueError(f"unknown run kind {kind!r}; allowed: {', '.join(KINDS)}")
+        if total_epochs is not None and int(total_epochs) < 0:
+            raise ValueError(f"total_epochs must be >= 0 (got {total_epochs})")
+        cfg = _dumps(dict(config), "the run config")
+        now = time.time()
+        with self._write("create a run") as conn:
+            for _ in range(20):
+                run_id = secrets.token_hex(4)
+                if conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
+                    break
+            else:  # 20 collisions in 2^32 ids means something else is wrong
+                raise RuntimeError("could not draw an unused run id")
+            conn.execute(
+                "INSERT INTO runs (id, name, kind, config, status, created, total_epochs) "
+                "VALUES (?, ?, ?, ?, 'queued', ?, ?)",
+                (run_id, str(name), kind, cfg, now, None if total_epochs is None else int(total_epochs)),
+            )
+        logger.debug("created run %s (%s, %s)", run_id, kind, name)
+        return run_id
+
+    def _record(self, row: sqlite3.Row | tuple, now: float) -> RunRecord:
+        d = dict(zip(_RUN_COLUMNS, row))
+        d["config"] = _loads(d["config"], {})
+        d["artifacts"] = _loads(d["artifacts"], {})
+        d["result"] = _loads(d["result"])
+        rec = RunRecord(**d)
+        return dataclasses.replace(rec, effective_status=self._effective(rec, now))
+
+    def get_run(self, run_id: str) -> RunRecord:
+        """The run with this id.
+
+        Raises:
+            RunNotFound: no such run in this workspace.
+        """
+        with self._read("read a run") as conn:
+            row = conn.execute(f"SELECT {_RUN_SELECT} FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise RunNotFound(run_id, self.workspace)
+        return self._record(row, time.time())
+
+    def list_runs(self, kind: str | None = None, *, limit: int | None = None) -> list[RunRecord]:
+        """Runs, newest first.
+
+        Args:
+            kind: only runs of this kind (one of :data:`KINDS`), or all.
+            limit: at most this many.
+        """
+        if kind is not None and kind not in KINDS:
+            raise ValueError(f"unknown run kind {kind!r}; allowed: {', '.join(KINDS)}")
+        sql = f"SELECT {_RUN_SELECT} FROM runs"
+        args: list[Any] = []
+        if kind is not None:
+            sql += " WHERE kind = ?"
+            args.append(kind)
+        sql += " ORDER BY created DESC, rowid DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(int(limit))
+        with self._read("list runs") as conn:
+            rows = conn.execute(sql, args).fetchall()
+        now = time.time()
+        return [self._record(r, now) for r in rows]
+
+    def update_run(self, run_id: str, **fields: Any) -> None:
+        """Set some columns of a run.
+
+        Args:
+            run_id: the run.
+            **fields: any of ``name, config, status, pid, heartbeat, started, finished, error,
+                progress, epoch, total_epochs, checkpoint, artifacts, result``. ``config``,
+                ``artifacts`` and ``result`` are JSON-encoded.
+
+        Raises:
+            ValueError: an unknown column or status, or progress outside 0..1.
+            RunNotFound: no such run.
+        """
+        if not fields:
+            return
+        unknown = sorted(set(fields) - set(_UPDATABLE))
+        if unknown:
+            raise ValueError(f"cannot update run column(s) {unknown}; allowed: {', '.join(_UPDATABLE)}")
+        if "status" in fields:
+            _check_status(fields["status"])
+        if fields.get("progress") is not None:
+            p = float(fields["progress"])
+            if not (0.0 <= p <= 1.0) or math.isnan(p):
+                raise ValueError(f"progress must be a fraction in [0, 1] (got {fields['progress']})")
+            fields["progress"] = p
+        values = {
+            k: (_dumps(v, f"run {k}") if k in _JSON_COLUMNS and v is not None else v) for k, v in fields.items()
+        }
+        sets = ", ".join(f"{k} = ?" for k in values)
+        with self._write("update a run") as conn:
+            cur = conn.execute(f"UPDATE runs SET {sets} WHERE id = ?", (*values.values(), run_id))
+            if cur.rowcount == 0:
+                raise RunNotFound(run_id, self.workspace)
+
+    def add_artifacts(self, run_id: str, artifacts: Mapping[str, str | os.PathLike[str]]) -> None:
+        """Merge ``name -> path`` entries into the run's artifacts (read-modify-write in one transaction)."""
+        with self._write("record artifacts") as conn:
+            row = conn.execute("SELECT artifacts FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None:
+                raise RunNotFound(run_id, self.workspace)
+            merged = {**_loads(row[0], {}), **{str(k): str(v) for k, v in artifacts.items()}}
+            conn.execute("UPDATE runs SET artifacts = ? WHERE id = ?", (_dumps(merged, "artifacts"), run_id))
+
+    def mark_running(self, run_id: str, pid: int | None = None) -> None:
+        """Called by the job as it starts: status ``running``, its pid, a fresh heartbeat.
+
+        Clears ``finished`` and ``error`` so a resumed run starts clean; keeps the first ``started``.
+        """
+        now = time.time()
+        with self._write("mark a run running") as conn:
+            cur = conn.execute(
+                "UPDATE runs SET status = 'running', pid = ?, heartbeat = ?, "
+                "started = COALESCE(started, ?), finished = NULL, error = NULL WHERE id = ?",
+                (os.getpid() if pid is None else int(pid), now, now, run_id),
+            )
+            if cur.rowcount == 0:
+                raise RunNotFound(run_id, self.workspace)
+
+    def heartbeat(self, run_id: str, epoch: int | None = None, progress: float | None = None) -> None:
+        """Record a sign of life, optionally with the current epoch and progress (0..1)."""
+        fields: dict[str, Any] = {"heartbeat": time.time()}
+        if epoch is not None:
+            fields["epoch"] = int(epoch)
+        if progress is not None:
+            fields["progress"] = progress
+        self.update_run(run_id, **fields)
+
+    def finish(self, run_id: str, status: str, error: str | None = None, result: Any = None) -> None:
+        """Record the end of a run.
+
+        Args:
+            run_id: the run.
+            status: one of :data:`TERMINAL_STATUSES`.
+            error: one-line reason (for failed / cancelled / interrupted).
+            result: JSON-serializable summary; ``None`` keeps what is there.
+
+        Raises:
+            ValueError: a non-terminal status.
+        """
+        if status not in TERMINAL_STATUSES:
+            raise ValueError(f"finish() needs a terminal status, one of {', '.join(TERMINAL_STATUSES)} (got {status!r})")
+        fields: dict[str, Any] = {"status": status, "finished": time.time(), "error": error}
+        if status == "done":
+            fields["progress"] = 1.0
+        if result is not None:
+            fields["result"] = result
+        self.update_run(run_id, **fields)
+        logger.debug("run %s finished: %s%s", run_id, status, f" ({error})" if error else "")
+
+    def delete_run(self, run_id: str, *, force: bool = False) -> None:
+        """Delete a run with its events and masks (files it wrote are left alone).
+
+        Args:
+            run_id: the run.
+            force: also delete a run that is still active.
+
+        Raises:
+            RunNotFound: no such run.
+            ValueError: the run is still active and ``force`` is false.
+        """
+        rec = self.get_run(run_id)
+        if rec.is_active and not force:
+            raise ValueError(
+                f"run {run_id} is still {rec.effective_status} (pid {rec.pid}); "
+                f"cancel it first (`mro runs cancel {run_id}`) or delete with force"
+            )
+        with self._write("delete a run") as conn:
+            conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+
+    # -- liveness --------------------------------------------------------------------------------
+    def _effective(self, rec: RunRecord, now: float) -> str:
+        if rec.status not in ACTIVE_STATUSES:
+            return rec.status
+        last_seen = rec.heartbeat or rec.started or rec.created
+        if rec.pid is None:
+            # Created but never launched: only abandoned once it has waited too long.
+            return "interrupted" if now - last_seen > self.stale_after else rec.status
+        if not pid_alive(rec.pid):
+            return "interrupted"
+        if now - last_seen > self.stale_after:
+            return "interrupted"  # hung, or the pid now belongs to another process
+        return rec.status
+
+    def effective_status(self, record: RunRecord | str) -> str:
+        """The status a reader should show, checked now.
+
+        ``queued``/``running`` becomes ``interrupted`` when the recorded pid is dead (or a zombie),
+        when it is alive but the heartbeat is older than ``stale_after`` seconds, or when a run that
+        was never launched has waited longer than that. Other statuses are returned as stored.
+
+        Args:
+            record: a record or a run id.
+        """
+        rec = self.get_run(record) if isinstance(record, str) else record
+        return self._effective(rec, time.time())
+
+    def reconcile(self) -> list[str]:
+        """Persist ``interrupted`` for active runs whose process is gone or silent.
+
+        A compare-and-set on the heartbeat makes this safe against a job that wakes up meanwhile.
+
+        Returns:
+            The ids that were marked interrupted.
+        """
+        marked = []
+        now = time.time()
+        for rec in self.list_runs():
+            if rec.status in ACTIVE_STATUSES and rec.effective_status == "interrupted":
+                with self._write("mark a run interrupted") as conn:
+                    cur = conn.execute(
+                        "UPDATE runs SET status = 'interrupted', finished = ?, "
+                        "error = COALESCE(error, 'the job stopped without reporting (crash or kill)') "
+                        "WHERE id = ? AND status = ? AND heartbeat IS ?",
+                        (now, rec.id, rec.status, rec.heartbeat),
+                    )
+                if cur.rowcount:
+                    marked.append(rec.id)
+        return marked
+
+    # -- events ----------------------------------------------------------------------------------
+    def log_event(
+        self, run_id: str, kind: str, epoch: int | None, payload: Any, *, replace: bool | None = None
+    ) -> int:
+        """Append an event; an epoch event replaces an earlier one for the same (kind, epoch).
+
+        Args:
+            run_id: the run.
+            kind: e.g. ``"epoch"`` (per-epoch metrics), ``"prior"``, ``"log"``.
+            epoch: the epoch it belongs to, or ``None``.
+            payload: JSON-serializable data.
+            replace: whether this event is unique per (run, kind, epoch). Default: yes when
+                ``epoch`` is given and ``kind`` is not in :data:`LOG_EVENT_KINDS`, so a resumed
+                run that logs epoch 3 again replaces it instead of duplicating it.
+
+        Returns:
+            The event id (a replacement gets a new, larger id).
+        """
+        keyed = (epoch is not None and kind not in LOG_EVENT_KINDS) if replace is None else bool(replace)
+        if keyed and epoch is None:
+            raise ValueError(f"a replaceable event needs an epoch (kind {kind!r})")
+        data = _dumps(payload, f"event payload ({kind})")
+        verb = "INSERT OR REPLACE" if keyed else "INSERT"
+        with self._write("log an event") as conn:
+            try:
+                cur = conn.execute(
+                    f"{verb} INTO events (run_id, epoch, kind, keyed, payload, time) VALUES (?, ?, ?, ?, ?, ?)",
+                    (run_id, None if epoch is None else int(epoch), str(kind), int(keyed), data, time.time()),
+                )
+            except sqlite3.IntegrityError as e:  # foreign key: the run does not exist
+                raise RunNotFound(run_id, self.workspace) from e
+            return int(cur.lastrowid or 0)
+
+    def events(
+        self, run_id: str, kind: str | None = None, since_id: int | None = None, *, limit: int | None = None
+    ) -> list[Event]:
+        """Events of a run in write order.
+
+        Args:
+            run_id: the run.
+            kind: only this kind.
+            since_id: only events with a larger id (for incremental polling).
+            limit: at most this many (the oldest first).
+
+        Raises:
+            RunNotFound: no such run.
+        """
+        sql = "SELECT id, run_id, kind, epoch, payload, time FROM events WHERE run_id = ?"
+        args: list[Any] = [run_id]
+        if kind is not None:
+            sql += " AND kind = ?"
+            args.append(kind)
+        if since_id is not None:
+            sql += " AND id > ?"
+            args.append(int(since_id))
+        sql += " ORDER BY id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(int(limit))
+        with self._read("read events") as conn:
+            rows = conn.execute(sql, args).fetchall()
+            if not rows and conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
+                raise RunNotFound(run_id, self.workspace)
+        return [Event(id=r[0], run_id=r[1], kind=r[2], epoch=r[3], payload=json.loads(r[4]), time=r[5]) for r in rows]
+
+    # -- masks -----------------------------------------------------------------------------------
+    def put_masks(self, run_id: str, rows: Sequence[Mapping[str, Any]], split: str, source: str) -> int:
+        """Insert or update evaluated masks (one transaction).
+
+        Args:
+            run_id: the run.
+            rows: dicts with ``"mask"`` (bit string or 0/1 sequence), ``"mflops"`` (optional) and
+                metric keys (everything else, JSON-serializable).
+            split: e.g. ``"valid"``, ``"test"``.
+            source: how the metrics were obtained, e.g. ``"supernet"`` (shared weights) or
+                ``"finetune"``.
+
+        Returns:
+            The number of rows written. A (mask, split, source) already present is overwritten.
+
+        Raises:
+            ValueError: a row without a valid mask, or with a reserved key as metric.
+            RunNotFound: no such run.
+        """
+        now = time.time()
+        values = []
+        for i, row in enumerate(rows):
+            if "mask" not in row:
+                raise ValueError(f"mask row {i} has no 'mask' key (keys: {sorted(row)})")
+            metrics = {k: v for k, v in row.items() if k not in ("mask", "mflops")}
+            bad = sorted(set(metrics) & set(_MASK_RESERVED))
+            if bad:
+                raise ValueError(f"mask row {i}: {bad} are reserved names, not metrics; rename them")
+            mflops = row.get("mflops")
+            values.append((
+                run_id, _mask_bits(row["mask"]), str(split), str(source),
+                None if mflops is None else float(mflops), _dumps(metrics, f"mask row {i} metrics"), now,
+            ))
+        with self._write("store masks") as conn:
+            try:
+                conn.executemany(
+                    "INSERT INTO masks (run_id, mask, split, source, mflops, metrics, time) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, mask, split, source) DO UPDATE "
+                    "SET mflops = excluded.mflops, metrics = excluded.metrics, time = excluded.time",
+                    values,
+                )
+            except sqlite3.IntegrityError as e:
+                raise RunNotFound(run_id, self.workspace) from e
+        return len(values)
+
+    def masks(self, run_id: str, split: str | None = None, source: str | None = None) -> list[dict[str, Any]]:
+        """Evaluated masks of a run, as flat dicts ``{mask, split, source, mflops, **metrics}``.
+
+        Ordered by mask, then split, then source.
+
+        Raises:
+            RunNotFound: no such run.
+        """
+        sql = "SELECT mask, split, source, mflops, metrics FROM masks WHERE run_id = ?"
+        args: list[Any] = [run_id]
+        if split is not None:
+            sql += " AND split = ?"
+            args.append(split)
+        if source is not None:
+            sql += " AND source = ?"
+            args.append(source)
+        sql += " ORDER BY mask, split, source"
+        with self._read("read masks") as conn:
+            rows = conn.execute(sql, args).fetchall()
+            if not rows and conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
+                raise RunNotFound(run_id, self.workspace)
+        return [{"mask": m, "split": s, "source": src, "mflops": f, **json.loads(js)} for m, s, src, f, js in rows]
