@@ -301,6 +301,137 @@ def cmd_bench(a: argparse.Namespace) -> int:
     return 0
 
 
+def _search_config(a: argparse.Namespace, preset):
+    from mro_core.search import SearchConfig
+
+    over = {k: v for k, v in {
+        "warmup_epochs": a.warmup, "rank_loss": a.rank_loss or preset.rank_loss, "rank_target": a.rank_target,
+        "rank_weight": a.rank_weight, "ablation": a.ablation, "budget_mflops": a.budget_mflops,
+        "finetune_epochs": a.finetune_epochs, "rho": a.rho,
+    }.items() if v is not None}
+    return SearchConfig(**over)
+
+
+def _store(a: argparse.Namespace):
+    from mro_core.store import RunStore
+
+    return RunStore(a.workspace)
+
+
+def _strip(argv: Sequence[str], flags: dict[str, int]) -> list[str]:
+    """``argv`` without the given flags (flag -> number of values it takes)."""
+    out, skip = [], 0
+    for x in argv:
+        if skip:
+            skip -= 1
+            continue
+        name = x.split("=", 1)[0]
+        if name in flags:
+            skip = flags[name] if "=" not in x else 0
+            continue
+        out.append(x)
+    return out
+
+
+def cmd_search(a: argparse.Namespace) -> int:
+    from mro_core.config import get_preset, to_dict
+    from mro_core.jobs import running_job, start_job
+    from mro_core.search import run_search
+
+    preset = get_preset(a.preset)
+    scfg = _search_config(a, preset)  # validate before anything is created
+    tcfg = _train_config(a, preset)
+    if scfg.warmup_epochs > tcfg.epochs:
+        raise UsageError(f"--warmup ({scfg.warmup_epochs}) is more than --epochs ({tcfg.epochs})")
+    store = _store(a)
+    argv = _strip(a.argv, {"--detach": 0, "--run-id": 1, "--json": 0, "--resume": 0})
+    if a.run_id is None:
+        config = {"argv": argv, "train": to_dict(tcfg), "search": to_dict(scfg), "preset": a.preset,
+                  "dataset": a.dataset, "data_path": a.data_path, "rank_loss": scfg.rank_loss,
+                  "ablation": scfg.ablation, "seed": tcfg.seed}
+        run_id = store.create_run(a.name or f"{a.dataset}-{scfg.ablation}-{scfg.rank_loss}", "search", config,
+                                  total_epochs=tcfg.epochs)
+        store.update_run(run_id, checkpoint=str(Path(a.workspace) / run_id / "search.pt"))
+    else:
+        run_id = a.run_id
+        store.get_run(run_id)  # RunNotFound names `mro runs list`
+    if a.detach:
+        pid = start_job([*argv, "--run-id", run_id, *(["--resume"] if a.resume else [])], store, run_id,
+                        cwd=Path.cwd())
+        if a.json:
+            print_json({"run_id": run_id, "pid": pid, "workspace": str(a.workspace)})
+        else:
+            print(run_id)
+        return 0
+    rec = store.get_run(run_id)
+    ds, desc = _load_data(a)
+    mcfg = _model_config(a, preset, ds)
+    with running_job(store, run_id):
+        res = run_search(ds, mcfg, tcfg, scfg, out=rec.checkpoint, data_desc=desc, store=store, run_id=run_id,
+                         resume=a.resume or a.run_id is not None, progress=not a.no_progress)
+        store.finish(run_id, "done", result=res.to_dict())
+    if store.get_run(run_id).status != "done":
+        print(f"run {run_id} {store.get_run(run_id).status}; `mro runs resume {run_id}` continues it", file=sys.stderr)
+        return 1
+    doc = {"run_id": run_id, "checkpoint": rec.checkpoint, "picks": res.picks, "pareto": res.pareto,
+           "finetune": res.finetune, "history": res.history}
+    if a.json:
+        print_json(doc)
+        return 0
+    space_cols = ["mask", "mae", "corr", "acc7", "acc2", "f1", "mflops"] if ds.task == "regression" else ["mask", "acc", "f1", "mflops"]
+    print(f"run {run_id}: checkpoint {rec.checkpoint}")
+    print_table([{"pick": k, **v} for k, v in res.picks.items()], ["pick", *space_cols, "error"])
+    return 0
+
+
+def cmd_runs(a: argparse.Namespace) -> int:
+    from mro_core.jobs import cancel_job, start_job
+
+    store = _store(a)
+    if a.action == "list":
+        recs = store.list_runs()
+        rows = [{"id": r.id, "name": r.name, "kind": r.kind, "status": r.effective_status,
+                 "epoch": f"{r.epoch or 0}/{r.total_epochs or '?'}", "progress": f"{100 * (r.progress or 0):.0f}%",
+                 "error": (r.error or "")[:60]} for r in recs]
+        if a.json:
+            print_json([{**vars(r), "effective_status": r.effective_status} for r in recs])
+        elif rows:
+            print_table(rows, ["id", "name", "kind", "status", "epoch", "progress", "error"])
+        else:
+            print(f"no runs in {a.workspace}")
+        return 0
+    if not a.run:
+        raise UsageError(f"`mro runs {a.action}` needs a run id; see `mro runs list`")
+    rec = store.get_run(a.run)
+    if a.action == "show":
+        doc = {**vars(rec), "effective_status": rec.effective_status,
+               "events": [e.payload | {"epoch": e.epoch, "kind": e.kind} for e in store.events(rec.id)]}
+        if a.json:
+            print_json(doc)
+        else:
+            print(f"{rec.id} {rec.name}: {rec.effective_status}, epoch {rec.epoch}/{rec.total_epochs}, checkpoint {rec.checkpoint}")
+            if rec.error:
+                print(f"error: {rec.error}")
+            for name, pick in (rec.result or {}).get("picks", {}).items():
+                print(f"  {name:7s} {pick.get('mask', pick.get('error'))}  {pick.get('mflops', '')}")
+        return 0
+    if a.action == "cancel":
+        status = cancel_job(store, rec.id)
+        print(f"{rec.id}: {status}")
+        return 0
+    # resume
+    if rec.effective_status in ("running", "queued"):
+        raise UsageError(f"run {rec.id} is still {rec.effective_status}; cancel it first")
+    if rec.effective_status == "done":
+        raise UsageError(f"run {rec.id} is already done")
+    argv = list(rec.config.get("argv") or [])
+    if not argv:
+        raise UsageError(f"run {rec.id} has no stored command line to resume")
+    pid = start_job([*argv, "--run-id", rec.id, "--resume"], store, rec.id, cwd=Path.cwd())
+    print(f"{rec.id}: resumed as pid {pid}")
+    return 0
+
+
 def cmd_demo(a: argparse.Namespace) -> int:
     """Terminal tour of a checkpoint: the per-mask table and what it says."""
     from mro_core.checkpoint import load_checkpoint
@@ -351,6 +482,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_train)
 
+    p = sub.add_parser("search", help="prior-guided NAS over the path masks (the paper's Table 1)")
+    _add_data_args(p)
+    _add_train_args(p)
+    from mro_core.search import ABLATIONS
+
+    g = p.add_argument_group("search")
+    g.add_argument("--warmup", type=int, help="epochs of uniform sampling before the prior guides (default 3)")
+    g.add_argument("--rank-loss", choices=("l0", "l1", "l2", "linf"), help="Eq. (2) norm (preset default)")
+    g.add_argument("--rank-target", choices=("prior", "supernet", "both"), help="what the rank terms train (default both)")
+    g.add_argument("--rank-weight", type=float, help="weight of the rank terms (default 1.0)")
+    g.add_argument("--rho", type=float, help="target path density of prior sampling (default 0.5)")
+    g.add_argument("--ablation", choices=ABLATIONS, help="Table 5 ablation (default none)")
+    g.add_argument("--budget-mflops", type=float, help="FLOPs budget of the 'budget' pick")
+    g.add_argument("--finetune-epochs", type=int, help="train the chosen subnet alone afterwards (default 0)")
+    g.add_argument("--workspace", default="runs", help="run store folder (default runs/)")
+    g.add_argument("--name", help="run name")
+    g.add_argument("--detach", action="store_true", help="run in the background; print the run id")
+    g.add_argument("--run-id", help=argparse.SUPPRESS)
+    g.add_argument("--resume", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("runs", help="list, show, cancel or resume runs in a workspace")
+    p.add_argument("action", choices=("list", "show", "cancel", "resume"))
+    p.add_argument("run", nargs="?", help="run id")
+    p.add_argument("--workspace", default="runs", help="run store folder (default runs/)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_runs)
+
     p = sub.add_parser("eval", help="evaluate masks of a checkpoint with shared weights")
     p.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT))
     p.add_argument("--mask", help="one mask: 011011, [0,1,1,0,1,1], 0,1,1,0,1,1 or T->V,A->T,...")
@@ -389,14 +550,18 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from mro_core.data.base import DataError
     from mro_core.metrics import MetricError
     from mro_core.paths import MaskError
+    from mro_core.store import RunNotFound
     from mro_core.train import NonFiniteLossError
 
-    return (UsageError, MaskError, DataError, CheckpointError, MetricError, NonFiniteLossError, ValueError, OSError)
+    return (UsageError, MaskError, DataError, CheckpointError, MetricError, NonFiniteLossError, RunNotFound,
+            ValueError, OSError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     a = ap.parse_args(argv)
+    a.argv = argv
     logging.basicConfig(level=logging.DEBUG if a.verbose else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     for noisy in ("fvcore", "iopath"):

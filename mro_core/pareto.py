@@ -8,7 +8,9 @@ lower) and strictly better on one. Picks (the paper's "top-k by prior and/or val
   an infeasible budget is reported, not silently widened);
 * ``knee``: the front point farthest from the straight line between the front's two ends, with
   both objectives min-max normalised -- the usual "most bang per FLOP" point;
-* ``prior``: the mask with the highest prior score.
+* ``prior``: the prior's own choice, the most likely mask under its sampling distribution
+  (every path with inclusion probability > 1/2); the sum-of-p score would always name the full
+  mask, since adding a path never lowers a sum.
 
 Computation only; views turn :class:`ParetoInfo` into figures.
 """
@@ -97,7 +99,7 @@ def select_picks(
     higher_is_better: bool,
     *,
     budget_mflops: float | None = None,
-    prior_scores: Mapping[str, float] | None = None,
+    prior_mask: str | None = None,
 ) -> dict[str, dict]:
     """The named picks (see the module docstring) as ``{name: row}``; ``budget`` holds an
     ``error`` entry instead of a row when no mask fits the budget."""
@@ -112,9 +114,7 @@ def select_picks(
             cheapest = min(float(r["mflops"]) for r in rows)
             picks["budget"] = {"error": f"no mask fits {budget_mflops:g} MFLOPs (cheapest: {cheapest:.3f})"}
     picks["knee"] = knee_point(info.front, metric, higher_is_better)
-    if prior_scores:
-        scored = [r for r in rows if r["mask"] in prior_scores]
-        if scored:
-            top = max(scored, key=lambda r: (prior_scores[r["mask"]], -float(r["mflops"])))
-            picks["prior"] = {**dict(top), "prior_score": float(prior_scores[top["mask"]])}
+    if prior_mask is not None:
+        match = [r for r in rows if r["mask"] == prior_mask]
+        picks["prior"] = dict(match[0]) if match else {"error": f"prior mask {prior_mask} was not evaluated"}
     return picks

@@ -45,7 +45,15 @@ from mro_core.jobs import JobCancelled, cancel_requested
 from mro_core.model.supernet import Supernet
 from mro_core.pareto import pareto_front, select_picks
 from mro_core.paths import MAX_EXHAUSTIVE_MASKS, Mask, PathSpace
-from mro_core.prior import EdgeStats, LogitPrior, MRGPrior, PathPrior, prior_score, sample_prior_masks
+from mro_core.prior import (
+    EdgeStats,
+    LogitPrior,
+    MRGPrior,
+    PathPrior,
+    inclusion_probs,
+    prior_score,
+    sample_prior_masks,
+)
 from mro_core.ranking import RANK_LOSSES, RANK_TARGETS, RunningMaskLoss, hard_rank_loss, rank_regularizer, spearman_rho
 from mro_core.train import (
     evaluate_masks,
@@ -305,6 +313,17 @@ def candidate_masks(space: PathSpace, p: torch.Tensor, running: RunningMaskLoss,
     return sorted(seen)
 
 
+def prior_mode(p: torch.Tensor, space: PathSpace, cfg: SearchConfig) -> Mask:
+    """The most likely mask under the prior's sampling distribution: paths with inclusion
+    probability > 1/2 (the single most likely path when none is)."""
+    pi = inclusion_probs(p.detach().cpu().double(), space.k, cfg.rho, cfg.eps)
+    bits = tuple(int(v > 0.5) for v in pi.tolist())
+    if not any(bits):
+        top = int(torch.argmax(pi))
+        bits = tuple(int(i == top) for i in range(space.num_paths))
+    return bits
+
+
 def select(model: Supernet, prior: PathPrior, stats: EdgeStats, z: torch.Tensor, ds: MultimodalDataset,
            train_cfg: TrainConfig, cfg: SearchConfig, device: torch.device, running: RunningMaskLoss) -> SearchResult:
     """Shared-weight evaluation of the candidates, Pareto front and picks (test numbers added)."""
@@ -321,7 +340,7 @@ def select(model: Supernet, prior: PathPrior, stats: EdgeStats, z: torch.Tensor,
         r["prior_score"] = float(s)
     metric, hib = M.primary_metric(ds.task)
     picks = select_picks(rows, metric, hib, budget_mflops=cfg.budget_mflops,
-                         prior_scores={r["mask"]: r["prior_score"] for r in rows})
+                         prior_mask=PathSpace.to_bits(prior_mode(p, space, cfg)))
     chosen = sorted({v["mask"] for v in picks.values() if "mask" in v})
     test_rows = evaluate_masks(model, ds.splits["test"], [space.parse(m) for m in chosen],
                                batch_size=train_cfg.eval_batch_size, device=device)
