@@ -25,7 +25,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 demo-checkpoint: $(STAMP)
-	$(BIN)/mro train --dataset synthetic --preset demo --seed 0 --device cpu --out checkpoints/demo.pt
+	$(BIN)/mro search --dataset synthetic --preset demo --seed 0 --device cpu --workspace runs --name demo --out checkpoints/demo.pt
 
 bench: $(STAMP)
 	$(BIN)/mro bench

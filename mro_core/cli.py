@@ -351,7 +351,8 @@ def cmd_search(a: argparse.Namespace) -> int:
                   "ablation": scfg.ablation, "seed": tcfg.seed}
         run_id = store.create_run(a.name or f"{a.dataset}-{scfg.ablation}-{scfg.rank_loss}", "search", config,
                                   total_epochs=tcfg.epochs)
-        store.update_run(run_id, checkpoint=str(Path(a.workspace) / run_id / "search.pt"))
+        ckpt_path = Path(a.out).resolve() if a.out else Path(a.workspace).resolve() / run_id / "search.pt"
+        store.update_run(run_id, checkpoint=str(ckpt_path))
     else:
         run_id = a.run_id
         store.get_run(run_id)  # RunNotFound names `mro runs list`
@@ -432,6 +433,37 @@ def cmd_runs(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_table(a: argparse.Namespace) -> int:
+    from mro_core.config import get_preset
+    from mro_core.tables import run_table
+
+    preset = get_preset(a.preset)
+    scfg = _search_config(a, preset)
+    tcfg = _train_config(a, preset)
+    if a.seeds < 1:
+        raise UsageError(f"--seeds must be >= 1 (got {a.seeds})")
+    ds, _ = _load_data(a)
+    mcfg = _model_config(a, preset, ds)
+    seeds = [tcfg.seed + i for i in range(a.seeds)]
+    store = _store(a)
+    doc = run_table(a.suite, ds, mcfg, tcfg, scfg, seeds=seeds, workdir=Path(a.workspace) / f"{a.suite}-tables",
+                    pick=a.pick, store=store)
+    out = Path(a.out) if a.out else None
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.with_suffix(".md").write_text(doc["markdown"])
+        out.with_suffix(".csv").write_text(doc["csv"])
+    rid = store.create_run(f"{a.suite} ({a.dataset})", "table", {"argv": a.argv, "suite": a.suite, "seeds": seeds})
+    store.finish(rid, "done", result={k: doc[k] for k in ("suite", "seeds", "pick", "rows", "markdown")})
+    if a.json:
+        print_json(doc)
+    else:
+        print(doc["markdown"], end="")
+        if out:
+            print(f"\nwrote {out.with_suffix('.md')} and {out.with_suffix('.csv')}")
+    return 0
+
+
 def cmd_demo(a: argparse.Namespace) -> int:
     """Terminal tour of a checkpoint: the per-mask table and what it says."""
     from mro_core.checkpoint import load_checkpoint
@@ -498,12 +530,33 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--finetune-epochs", type=int, help="train the chosen subnet alone afterwards (default 0)")
     g.add_argument("--workspace", default="runs", help="run store folder (default runs/)")
     g.add_argument("--name", help="run name")
+    g.add_argument("--out", help="checkpoint path (default <workspace>/<run id>/search.pt)")
     g.add_argument("--detach", action="store_true", help="run in the background; print the run id")
     g.add_argument("--run-id", help=argparse.SUPPRESS)
     g.add_argument("--resume", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("table", help="reproduce the paper's Table 5 or Table 4 on the given data")
+    p.add_argument("--suite", choices=("table5", "table4"), required=True)
+    _add_data_args(p)
+    _add_train_args(p)
+    g = p.add_argument_group("search")
+    g.add_argument("--warmup", type=int, help="epochs of uniform sampling before the prior guides (default 3)")
+    g.add_argument("--rank-loss", choices=("l0", "l1", "l2", "linf"), help="Table 5: Eq. (2) norm (preset default)")
+    g.add_argument("--rank-target", choices=("prior", "supernet", "both"))
+    g.add_argument("--rank-weight", type=float)
+    g.add_argument("--rho", type=float)
+    g.add_argument("--budget-mflops", type=float, help="FLOPs budget (needed for --pick budget)")
+    g.add_argument("--finetune-epochs", type=int, help="fine-tune each pick alone and report that")
+    g.add_argument("--pick", choices=("best", "budget", "knee", "prior"), default="best",
+                   help="which pick of each search is the table's row (default best)")
+    p.add_argument("--seeds", type=int, default=1, help="repeat with this many seeds; mean ± std (default 1)")
+    p.add_argument("--workspace", default="runs", help="run store folder (default runs/)")
+    p.add_argument("--out", help="write OUT.md and OUT.csv")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_table, ablation=None)
 
     p = sub.add_parser("runs", help="list, show, cancel or resume runs in a workspace")
     p.add_argument("action", choices=("list", "show", "cancel", "resume"))
