@@ -464,6 +464,27 @@ def cmd_table(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_quality(a: argparse.Namespace) -> int:
+    from mro_core.checkpoint import load_checkpoint
+    from mro_core.quality import supernet_quality
+
+    ckpt = load_checkpoint(a.checkpoint)
+    from mro_core.paths import PathSpace
+
+    space = PathSpace(ckpt.model_config.modalities)
+    masks = [space.parse(m) for m in a.masks.split(";")] if a.masks else None
+    doc = supernet_quality(ckpt, masks=masks, n_masks=a.n_masks, epochs=a.epochs, workdir=a.workdir,
+                           data_path=a.data_path, progress=not a.no_progress)
+    if a.json:
+        print_json(doc)
+        return 0
+    print_table(doc["masks"], ["mask", "paths", "mflops", "shared", "standalone"])
+    print(f"\nKendall tau (shared vs stand-alone {doc['metric']}, {len(doc['masks'])} masks): {doc['kendall_tau']:.3f}"
+          f"   Spearman rho: {doc['spearman_rho']:.3f}")
+    print(f"trivial rankers: by MFLOPs tau {doc['tau_by_mflops']:.3f}, by path count tau {doc['tau_by_path_count']:.3f}")
+    return 0
+
+
 def cmd_demo(a: argparse.Namespace) -> int:
     """Terminal tour of a checkpoint: the per-mask table and what it says."""
     from mro_core.checkpoint import load_checkpoint
@@ -584,6 +605,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seq-len", help="sequence length(s): one, or one per modality")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_flops)
+
+    p = sub.add_parser("quality", help="Kendall tau of shared-weight vs stand-alone mask rankings")
+    p.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT))
+    p.add_argument("--masks", help="';'-separated masks (default: a varied set of --n-masks)")
+    p.add_argument("--n-masks", type=int, default=12, help="size of the default mask set (default 12)")
+    p.add_argument("--epochs", type=int, help="stand-alone epochs (default: the checkpoint's)")
+    p.add_argument("--workdir", default="runs/quality", help="where stand-alone checkpoints go")
+    p.add_argument("--data-path", help="override the data path stored in the checkpoint")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_quality)
 
     p = sub.add_parser("bench", help="speed ratios measured within one run")
     p.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")
