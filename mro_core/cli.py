@@ -11,6 +11,7 @@ import argparse
 import json
 import logging
 import math
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -189,7 +190,10 @@ def cmd_train(a: argparse.Namespace) -> int:
     mcfg = _model_config(a, preset, ds)
     tcfg = _train_config(a, preset)
     log.info("%s", ds.summary())
-    ckpt = train_supernet(ds, mcfg, tcfg, out=a.out, data_desc=desc, resume=a.resume, progress=not a.no_progress)
+    ckpt = train_supernet(ds, mcfg, tcfg, out=a.out, data_desc=desc, resume=a.resume, progress=not a.no_progress,
+                          distributed=a.distributed)
+    if a.distributed and int(os.environ.get("RANK", "0")) != 0:
+        return 0  # only rank 0 reports
     best = min(ckpt.mask_table, key=lambda r: r["loss"]) if ckpt.mask_table else None
     doc = {"checkpoint": str(a.out), "epochs": ckpt.epoch, "history": ckpt.history,
            "best_mask": best}
@@ -531,6 +535,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train_args(p)
     p.add_argument("--out", required=True, help="checkpoint path (written every epoch)")
     p.add_argument("--resume", action="store_true", help="continue from --out if it exists")
+    p.add_argument("--distributed", action="store_true",
+                   help="one rank of `torchrun --nproc-per-node N -m mro_core train ...` (DDP)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_train)

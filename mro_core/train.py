@@ -13,7 +13,7 @@ import logging
 import os
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
 import numpy as np
@@ -90,11 +90,17 @@ def mask_losses(cfg: ModelConfig, out: Tensor, batch: Batch) -> Tensor:
     return loss
 
 
-def compute_mask_losses(model: Supernet, batch: Batch, masks: Sequence[Mask]) -> Tensor:
-    """Per-mask losses ``(M,)`` with the graph kept, sharing the union's path compute."""
-    union = {i for m in masks for i, b in enumerate(m) if b}
-    feats = model.path_features(batch, union)
-    return mask_losses(model.cfg, model.head_for_masks(feats, masks), batch)
+def unwrap(model: torch.nn.Module) -> Supernet:
+    """The supernet inside a DistributedDataParallel wrapper (or the model itself)."""
+    return getattr(model, "module", model)
+
+
+def compute_mask_losses(model: torch.nn.Module, batch: Batch, masks: Sequence[Mask]) -> Tensor:
+    """Per-mask losses ``(M,)`` with the graph kept, sharing the union's path compute.
+
+    Goes through ``model(batch, masks=...)`` so that a DDP wrapper sees the forward pass.
+    """
+    return mask_losses(unwrap(model).cfg, model(batch, masks=masks), batch)
 
 
 def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
@@ -249,9 +255,10 @@ def run_epoch(
     total, count = 0.0, 0
     n = len(split) if indices is None else len(indices)
     steps = num_batches(n, cfg.batch_size)
-    for step, batch in enumerate(
-        iter_batches(split, cfg.batch_size, shuffle=True, rng=rng, indices=indices, pin=device.type == "cuda")
-    ):
+    # ``indices`` (a distributed shard) come in their sampler's order; otherwise shuffle here
+    batches = iter_batches(split, cfg.batch_size, shuffle=indices is None, rng=rng, indices=indices,
+                           pin=device.type == "cuda")
+    for step, batch in enumerate(batches):
         batch = batch.to(device, non_blocking=True)
         masks = sample_masks(cfg.masks_per_step)
         xl = None if extra_loss is None else (lambda losses, _m=masks: extra_loss(losses, _m))
@@ -332,6 +339,7 @@ def train_supernet(
     fixed_mask: Mask | None = None,
     init_state: dict | None = None,
     table: bool = True,
+    distributed: bool = False,
 ) -> "Checkpoint":  # noqa: F821
     """Train the supernet with uniform mask sampling; checkpoint every epoch (atomic write).
 
@@ -340,6 +348,8 @@ def train_supernet(
             the full mask; fine-tuning a pick starts from ``init_state``).
         init_state: weights to start from instead of a fresh initialisation.
         table: compute the per-mask table (metrics + MFLOPs of every mask) at the end.
+        distributed: run as one rank of a torchrun job (DDP; ``cfg.batch_size`` is the global
+            batch, split evenly over the ranks; only rank 0 writes).
 
     With ``resume=True`` and an existing ``out``, training continues after its last saved epoch
     with the saved optimizer and RNG streams, so the result equals an uninterrupted run.
@@ -352,8 +362,15 @@ def train_supernet(
     from mro_core.checkpoint import Checkpoint, check_compatible, load_checkpoint, save_checkpoint
     from mro_core.config import to_dict
 
+    from mro_core import distributed as dist_
+
     out = Path(out)
     device = resolve_device(cfg.device)
+    ctx = dist_.init_distributed(device) if distributed else dist_.DistContext()
+    if ctx.enabled and device.type == "cuda":
+        device = torch.device("cuda", ctx.local_rank)
+    if cfg.batch_size % ctx.world_size:
+        raise ValueError(f"--batch-size {cfg.batch_size} must divide by the number of processes ({ctx.world_size})")
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     model = Supernet(model_cfg)
@@ -384,21 +401,27 @@ def train_supernet(
                 st[k] = v.to(device)
     space = model.space
     split = ds.splits["train"]
+    runner = dist_.wrap_ddp(model, ctx, device) if ctx.enabled else model
+    rank_cfg = replace(cfg, batch_size=cfg.batch_size // ctx.world_size)
     steps = num_batches(len(split), cfg.batch_size)
     for epoch in range(ckpt.epoch, cfg.epochs):
         t0 = time.perf_counter()
-        bar = tqdm(total=steps, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress, leave=False)
+        bar = tqdm(total=steps, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress or not ctx.is_main,
+                   leave=False)
 
         def on_step(step: int, total: int, masks: list, losses: np.ndarray) -> None:
             bar.update(1)
             bar.set_postfix(loss=f"{float(losses.mean()):.4f}")
 
+        shard = dist_.shard_indices(len(split), ctx, seed=cfg.seed, epoch=epoch) if ctx.enabled else None
         loss = run_epoch(
-            model, split, optimizer, cfg, rng, device=device,
+            runner, split, optimizer, rank_cfg, rng, device=device, indices=shard,
             sample_masks=(lambda n: [fixed_mask] * n) if fixed_mask is not None else (lambda n: sample_uniform_masks(space, n, rng)),
             on_step=on_step,
         )
         bar.close()
+        if not ctx.is_main:  # only rank 0 evaluates and writes
+            continue
         res = EpochResult(epoch + 1, loss, time.perf_counter() - t0, valid_summary(model, ds, cfg, device, fixed_mask))
         ckpt.history.append({"epoch": res.epoch, "train_loss": res.train_loss, "seconds": res.seconds,
                              **{f"valid_{k}": v for k, v in res.valid.items()}})
@@ -411,8 +434,13 @@ def train_supernet(
                  res.epoch, cfg.epochs, res.train_loss, res.valid.get("loss", float("nan")), res.seconds)
         if on_epoch is not None:
             on_epoch(res)
+    dist_.barrier(ctx)
+    if not ctx.is_main:
+        dist_.shutdown(ctx)
+        return ckpt
     if table:
         ckpt.state_dict = {k: v.detach().cpu() for k, v in model.state_dict().items()}
         ckpt.mask_table, ckpt.flops = mask_table_for(model, ds, cfg, device)
         save_checkpoint(ckpt, out)
+    dist_.shutdown(ctx)
     return ckpt

@@ -118,8 +118,14 @@ class Supernet(nn.Module):
         M, B, d = fused.shape
         return self.head(fused.reshape(M * B, d)).view(M, B, -1)
 
-    def forward(self, batch: Batch, mask: Mask) -> Tensor:
-        """Output ``(B, out)`` of the subnet ``mask`` (validated; all-zero is an error)."""
+    def forward(self, batch: Batch, mask: Mask | None = None, *, masks: Sequence[Mask] | None = None) -> Tensor:
+        """Output ``(B, out)`` of the subnet ``mask`` (validated; all-zero is an error), or, with
+        ``masks=``, ``(M, B, out)`` for many masks (:meth:`forward_many`; the entry point that
+        DistributedDataParallel wraps)."""
+        if masks is not None:
+            return self.forward_many(batch, masks)
+        if mask is None:
+            raise ValueError("forward() needs a mask (or masks=[...])")
         mask = self.space.validate(mask)
         active = [i for i, b in enumerate(mask) if b]
         feats = self.path_features(batch, active)
