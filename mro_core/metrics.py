@@ -152,10 +152,19 @@ def _binary_acc_f1(p_pos: np.ndarray, t_pos: np.ndarray) -> tuple[float, float]:
     """Accuracy and weighted F1 of two boolean arrays; (NaN, NaN) when empty."""
     if t_pos.size == 0:
         return math.nan, math.nan
-    acc = float(accuracy_score(t_pos, p_pos))
-    # zero_division=0 gives the value sklearn's default ("warn") gives, without the warning.
-    f1 = float(f1_score(t_pos, p_pos, average="weighted", zero_division=0))
-    return acc, f1
+    # The weighted binary F1 from the confusion counts: the same number as sklearn's
+    # f1_score(average="weighted", zero_division=0) (a test checks it on random data), without
+    # sklearn's input validation, which costs ~13 ms a call and dominated evaluating 4095 masks.
+    t1, p1 = t_pos.astype(bool), p_pos.astype(bool)
+    tp = int(np.sum(t1 & p1))
+    tn = int(np.sum(~t1 & ~p1))
+    fp = int(np.sum(~t1 & p1))
+    fn = int(np.sum(t1 & ~p1))
+    n = tp + tn + fp + fn
+    f1_pos = 2 * tp / (2 * tp + fp + fn) if (2 * tp + fp + fn) else 0.0
+    f1_neg = 2 * tn / (2 * tn + fp + fn) if (2 * tn + fp + fn) else 0.0
+    f1 = (f1_pos * (tp + fn) + f1_neg * (tn + fp)) / n
+    return (tp + tn) / n, float(f1)
 
 
 def _non_zero_acc2_f1(p: np.ndarray, t: np.ndarray) -> tuple[float, float]:

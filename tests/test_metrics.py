@@ -266,3 +266,18 @@ def test_sentiment_aux_rejects_other_targets():
 
 def test_metric_error_is_value_error():
     assert issubclass(MetricError, ValueError)
+
+
+def test_binary_weighted_f1_equals_sklearn_on_random_data():
+    from sklearn.metrics import accuracy_score, f1_score
+
+    from mro_core.metrics import _binary_acc_f1
+
+    rng = np.random.default_rng(0)
+    for n in (1, 2, 5, 50, 333):
+        for bias in (0.0, 0.1, 0.5, 0.9, 1.0):
+            t = rng.random(n) < bias
+            p = rng.random(n) < rng.random()
+            acc, f1 = _binary_acc_f1(p, t)
+            assert acc == pytest.approx(accuracy_score(t, p))
+            assert f1 == pytest.approx(f1_score(t, p, average="weighted", zero_division=0))
