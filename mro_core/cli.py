@@ -347,6 +347,14 @@ def cmd_search(a: argparse.Namespace) -> int:
     tcfg = _train_config(a, preset)
     if scfg.warmup_epochs > tcfg.epochs:
         raise UsageError(f"--warmup ({scfg.warmup_epochs}) is more than --epochs ({tcfg.epochs})")
+    if a.distributed:
+        if a.detach or not a.out:
+            raise UsageError("--distributed runs under torchrun in the foreground and needs --out CHECKPOINT")
+        if int(os.environ.get("RANK", "0")) != 0:  # only rank 0 touches the run store
+            ds, desc = _load_data(a)
+            run_search(ds, _model_config(a, preset, ds), tcfg, scfg, out=a.out, data_desc=desc,
+                       resume=a.resume, distributed=True)
+            return 0
     store = _store(a)
     argv = _strip(a.argv, {"--detach": 0, "--run-id": 1, "--json": 0, "--resume": 0})
     if a.run_id is None:
@@ -373,7 +381,8 @@ def cmd_search(a: argparse.Namespace) -> int:
     mcfg = _model_config(a, preset, ds)
     with running_job(store, run_id):
         res = run_search(ds, mcfg, tcfg, scfg, out=rec.checkpoint, data_desc=desc, store=store, run_id=run_id,
-                         resume=a.resume or a.run_id is not None, progress=not a.no_progress)
+                         resume=a.resume or a.run_id is not None, progress=not a.no_progress,
+                         distributed=a.distributed)
         store.finish(run_id, "done", result=res.to_dict())
     if store.get_run(run_id).status != "done":
         print(f"run {run_id} {store.get_run(run_id).status}; `mro runs resume {run_id}` continues it", file=sys.stderr)
@@ -559,6 +568,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--name", help="run name")
     g.add_argument("--out", help="checkpoint path (default <workspace>/<run id>/search.pt)")
     g.add_argument("--detach", action="store_true", help="run in the background; print the run id")
+    g.add_argument("--distributed", action="store_true",
+                   help="one rank of `torchrun --nproc-per-node N -m mro_core search ... --out CK` (DDP)")
     g.add_argument("--run-id", help=argparse.SUPPRESS)
     g.add_argument("--resume", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

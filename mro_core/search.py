@@ -161,20 +161,34 @@ def run_search(
     resume: bool = False,
     progress: bool = False,
     on_epoch: Callable[[dict], None] | None = None,
-) -> SearchResult:
+    distributed: bool = False,
+) -> SearchResult | None:
     """Run (or resume) a search; checkpoint each epoch to ``out``; report to ``store`` if given.
 
     Args:
         store: a :class:`mro_core.store.RunStore` (or None); only it links the job to the UIs.
         resume: continue from ``out`` when it exists (same RNG streams: the result equals an
             uninterrupted run with the same seed).
+        distributed: one rank of a torchrun job: the supernet in DDP, a DistributedSampler shard
+            per rank (``batch_size`` is global), the prior's gradients averaged over ranks with
+            ``all_reduce``; every rank samples the same masks. Rank 0 alone writes the store and
+            checkpoints and runs the selection; the other ranks return None.
 
     Raises:
         JobCancelled: after SIGTERM (inside ``mro_core.jobs.graceful_termination``), at the next
             step; the last finished epoch's checkpoint is on disk, so a resume loses nothing.
     """
+    from mro_core import distributed as dist_
+
     out = Path(out)
     device = resolve_device(train_cfg.device)
+    ctx = dist_.init_distributed(device) if distributed else dist_.DistContext()
+    if ctx.enabled and device.type == "cuda":
+        device = torch.device("cuda", ctx.local_rank)
+    if train_cfg.batch_size % ctx.world_size:
+        raise ValueError(f"--batch-size {train_cfg.batch_size} must divide by the number of processes ({ctx.world_size})")
+    if not ctx.is_main:
+        store = None
     space = PathSpace(model_cfg.modalities)
     torch.manual_seed(train_cfg.seed)
     rng = np.random.default_rng(train_cfg.seed)
@@ -212,12 +226,16 @@ def run_search(
                 st[k] = v.to(device)
 
     split = ds.splits["train"]
+    runner = dist_.wrap_ddp(model, ctx, device) if ctx.enabled else model
+    rank_cfg = replace(train_cfg, batch_size=train_cfg.batch_size // ctx.world_size)
     use_rank = cfg.ablation != "no_rank_reg"
     if ckpt.epoch == 0:  # initial prior: statistics of the untrained model on a few batches
         _record_static_stats(model, ds, stats, cfg, device)
         z_prev = stats.normalised().float()
 
     def save(epoch_done: int) -> None:
+        if not ctx.is_main:
+            return
         ckpt.epoch = epoch_done
         ckpt.history = history
         ckpt.state_dict = {k: v.detach().cpu() for k, v in model.state_dict().items()}
@@ -252,6 +270,13 @@ def run_search(
             return cfg.rank_weight * reg
 
         def after_backward(masks: list[Mask]) -> None:
+            if ctx.enabled:  # DDP averaged the supernet's gradients; the prior is ours to average
+                import torch.distributed as tdist
+
+                for q in prior.parameters():
+                    if q.grad is not None:
+                        tdist.all_reduce(q.grad)
+                        q.grad /= ctx.world_size
             stats.record_grad_norms(model, {i for m in masks for i, b in enumerate(m) if b})
 
         def on_step(step: int, total: int, masks: list[Mask], losses: np.ndarray) -> None:
@@ -259,7 +284,8 @@ def run_search(
                 store.heartbeat(run_id, epoch=epoch, progress=(epoch + (step + 1) / total) / train_cfg.epochs)
 
         stats.reset(keep_grad_history=True)
-        loss = run_epoch(model, split, optimizer, train_cfg, rng, device=device, sample_masks=sample,
+        shard = dist_.shard_indices(len(split), ctx, seed=train_cfg.seed, epoch=epoch) if ctx.enabled else None
+        loss = run_epoch(runner, split, optimizer, rank_cfg, rng, device=device, sample_masks=sample, indices=shard,
                          extra_loss=extra_loss, on_step=on_step, after_backward=after_backward)
         # update_prior: refresh the statistics from this epoch's model, keep learned parameters
         _record_static_stats(model, ds, stats, cfg, device)
@@ -286,6 +312,10 @@ def run_search(
         if cancel_requested():
             raise JobCancelled(f"cancelled by SIGTERM after epoch {epoch + 1} (saved)")
 
+    dist_.barrier(ctx)
+    if not ctx.is_main:
+        dist_.shutdown(ctx)
+        return None
     result = select(model, prior, stats, z_prev, ds, train_cfg, cfg, device, running)
     if cfg.finetune_epochs > 0:
         result.finetune = finetune_pick(ds, model_cfg, train_cfg, cfg, result.picks, out, data_desc)
@@ -297,6 +327,7 @@ def run_search(
     result.checkpoint = str(out)
     if store is not None and run_id is not None:
         store.put_masks(run_id, result.rows, "valid", "supernet")
+    dist_.shutdown(ctx)
     return result
 
 

@@ -39,3 +39,22 @@ def test_distributed_outside_torchrun_is_a_clear_error(tmp_path, capsys, monkeyp
     monkeypatch.delenv("RANK", raising=False)
     rc = main(["train", *ARGS, "--distributed", "--out", str(tmp_path / "x.pt")])
     assert rc == 2 and "needs torchrun" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_two_rank_search_writes_one_run(tmp_path):
+    from mro_core.store import RunStore
+
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", "-m", "mro_core",
+           "search", *ARGS, "--warmup", "1", "--distributed", "--out", str(tmp_path / "s.pt"),
+           "--workspace", str(tmp_path / "ws")]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                         env={**os.environ, "PYTHONWARNINGS": "ignore", "OMP_NUM_THREADS": "1"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    runs = RunStore(tmp_path / "ws").list_runs()
+    assert len(runs) == 1 and runs[0].status == "done" and runs[0].epoch == 2
+    raw = torch.load(tmp_path / "s.pt", weights_only=True)
+    assert raw["epoch"] == 2 and len(raw["mask_table"]) == 63
+    # the rank regularizer sees rank-local losses, so only the supernet part is rank-invariant;
+    # the prior's gradients are averaged, so every rank held the same p (one history, one pick)
+    assert len(raw["prior"]["history"]) == 2
