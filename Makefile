@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8501
 
-.PHONY: run test venv demo-checkpoint bench clean
+.PHONY: run test venv demo-checkpoint screenshots bench clean
 
 venv: $(STAMP)
 
@@ -19,13 +19,16 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/mro demo
+	$(BIN)/streamlit run app/main.py --server.address $(HOST) --server.port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 demo-checkpoint: $(STAMP)
 	$(BIN)/mro search --dataset synthetic --preset demo --seed 0 --device cpu --workspace runs --name demo --out checkpoints/demo.pt
+
+screenshots: $(STAMP)
+	MRO_UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/e2e
 
 bench: $(STAMP)
 	$(BIN)/mro bench

@@ -1,0 +1,1 @@
+"""Shared widgets of the dashboard pages (sidebar checkpoint picker, mask grid, ...)."""

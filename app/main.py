@@ -1,0 +1,14 @@
+"""Entry point: ``streamlit run app/main.py``. Navigation only; the pages live in ``pages/``."""
+
+import _boot  # first: makes `app.*` importable (see app/_boot.py)
+import streamlit as st
+
+st.set_page_config(page_title="MRO routing explorer", page_icon=":material/hub:", layout="wide")
+with _boot.navigating():
+    st.navigation([
+        st.Page("pages/explore.py", title="Explore", icon=":material/toggle_on:", default=True),
+        st.Page("pages/graph.py", title="Graph", icon=":material/share:"),
+        st.Page("pages/search.py", title="Search", icon=":material/travel_explore:"),
+        st.Page("pages/pareto.py", title="Pareto", icon=":material/scatter_plot:"),
+        st.Page("pages/compare.py", title="Compare", icon=":material/table_chart:"),
+    ]).run()

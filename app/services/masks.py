@@ -1,0 +1,48 @@
+"""The current mask: where it comes from (URL, session, default) and how toggles map to it."""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from mro_core.paths import MaskError
+
+
+def resolve_mask(
+    parse: Callable[[str], str],
+    *,
+    url_value: str | None,
+    session_value: str | None,
+    default: str,
+) -> tuple[str, str | None]:
+    """Pick the current mask: a valid URL value first (a shared link), then the session's, then
+    ``default``.
+
+    Args:
+        parse: turns any accepted spelling into the canonical bit string, raising
+            :class:`~mro_core.paths.MaskError` (a ``ValueError``) when it does not fit the model.
+
+    Returns:
+        The bit string and, when the URL or session value had to be dropped, a message saying why.
+    """
+    warning = None
+    for origin, value in (("URL", url_value), ("session", session_value)):
+        if not value:
+            continue
+        try:
+            return parse(str(value)), warning
+        except (MaskError, ValueError) as e:
+            if origin == "URL":
+                warning = f"The mask in the URL ({value!r}) does not fit this checkpoint: {e}"
+    return default, warning
+
+
+def bits_from_toggles(values: Sequence[bool]) -> str:
+    """Toggle states in path order -> bit string (may be all zero: the caller rejects that)."""
+    return "".join("1" if v else "0" for v in values)
+
+
+def flip(bits: str, index: int) -> str:
+    """``bits`` with the bit at ``index`` flipped."""
+    b = list(bits)
+    b[index] = "0" if b[index] == "1" else "1"
+    return "".join(b)

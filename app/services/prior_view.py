@@ -1,0 +1,232 @@
+"""A defensive reader of a checkpoint's Modal Relation Graph prior, and the graph's elements.
+
+Expected format (written by a search run)::
+
+    {"p": [P floats in path order], "alpha": a, "beta": b, "gamma": g,
+     "stats": {"cos": [P], "var_g": [P], "var_a": [P]},
+     "history": [{"epoch": e, "p": [...], "alpha": ..., "beta": ..., "gamma": ...,
+                  "stats": {...}, "spearman": rho}, ...]}
+
+Anything missing or malformed becomes a message for the page, never an exception. Without a prior
+(a checkpoint from ``mro train``), the uniform prior is shown: p_{i->j} = 1 / (k - 1), the softmax
+over each source's outgoing paths with equal scores.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+from mro_core.paths import PathSpace
+
+from app.services.routing import ACTIVE_COLOR, INACTIVE_COLOR, NODE_COLOR, circle_positions
+
+STAT_KEYS = ("cos", "var_g", "var_a")
+MIX_KEYS = ("alpha", "beta", "gamma")
+
+
+@dataclass
+class PriorSnapshot:
+    """The prior at one epoch (or the final one: ``epoch`` None)."""
+
+    epoch: int | None
+    p: list[float]
+    alpha: float | None = None
+    beta: float | None = None
+    gamma: float | None = None
+    stats: dict[str, list[float | None] | None] = field(default_factory=dict)
+    spearman: float | None = None
+
+
+@dataclass
+class PriorView:
+    """What the Graph page shows.
+
+    Attributes:
+        final: the prior stored last (or the uniform prior).
+        history: snapshots by epoch, oldest first (possibly empty).
+        uniform: True when no usable prior was found and ``final`` is the uniform one.
+        messages: notes for the user about missing or malformed parts.
+    """
+
+    final: PriorSnapshot
+    history: list[PriorSnapshot]
+    uniform: bool
+    messages: list[str]
+
+
+def uniform_p(space: PathSpace) -> list[float]:
+    """p_{i->j} = 1/(k-1): every source spreads its mass evenly over its k-1 outgoing paths."""
+    return [1.0 / (space.k - 1)] * space.num_paths
+
+
+def _num(v: Any) -> float | None:
+    if isinstance(v, bool):
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def _vector(v: Any, n: int) -> list[float] | None:
+    if not isinstance(v, Sequence) or isinstance(v, (str, bytes)) or len(v) != n:
+        return None
+    out = [_num(x) for x in v]
+    return None if any(x is None for x in out) else [float(x) for x in out]  # type: ignore[arg-type]
+
+
+def _stat_vector(v: Any, n: int) -> list[float | None] | None:
+    """Like :func:`_vector`, but an edge may be unobserved (None) -- the statistics allow that."""
+    if not isinstance(v, Sequence) or isinstance(v, (str, bytes)) or len(v) != n:
+        return None
+    out = [_num(x) for x in v]
+    bad = [x for x, o in zip(v, out) if o is None and x is not None]
+    return None if bad else out
+
+
+def zscore(values: Sequence[float | None]) -> list[float]:
+    """Z-score over the observed entries with the population std, as ``mro_core.prior`` normalises
+    the edge statistics; unobserved entries and a constant column give 0."""
+    obs = [float(v) for v in values if v is not None]
+    if len(obs) < 2:
+        return [0.0] * len(values)
+    mu = sum(obs) / len(obs)
+    sd = math.sqrt(sum((v - mu) ** 2 for v in obs) / len(obs))
+    if sd <= 1e-9 * max(1.0, abs(mu)):
+        return [0.0] * len(values)
+    return [0.0 if v is None else (float(v) - mu) / sd for v in values]
+
+
+def _snapshot(raw: Any, space: PathSpace, where: str, messages: list[str]) -> PriorSnapshot | None:
+    if not isinstance(raw, Mapping):
+        messages.append(f"{where}: not a mapping; skipped")
+        return None
+    P = space.num_paths
+    p = _vector(raw.get("p"), P)
+    if p is None:
+        messages.append(f"{where}: 'p' is missing or is not {P} numbers (one per path); skipped")
+        return None
+    stats_raw = raw.get("stats")
+    stats: dict[str, list[float] | None] = {}
+    if isinstance(stats_raw, Mapping):
+        for k in STAT_KEYS:
+            stats[k] = _stat_vector(stats_raw.get(k), P)
+            if stats_raw.get(k) is not None and stats[k] is None:
+                messages.append(f"{where}: stats '{k}' is not {P} numbers; left empty")
+    elif stats_raw is not None:
+        messages.append(f"{where}: 'stats' is not a mapping; left empty")
+    epoch = raw.get("epoch")
+    return PriorSnapshot(
+        epoch=int(epoch) if _num(epoch) is not None else None,
+        p=p,
+        alpha=_num(raw.get("alpha")),
+        beta=_num(raw.get("beta")),
+        gamma=_num(raw.get("gamma")),
+        stats=stats,
+        spearman=_num(raw.get("spearman")),
+    )
+
+
+def read_prior(raw: Any, space: PathSpace) -> PriorView:
+    """Read ``checkpoint.prior`` (any shape) into a :class:`PriorView`; never raises."""
+    messages: list[str] = []
+    uniform = PriorSnapshot(None, uniform_p(space))
+    if raw is None:
+        return PriorView(uniform, [], True, [])
+    final = _snapshot(raw, space, "prior", messages)
+    history: list[PriorSnapshot] = []
+    hist_raw = raw.get("history") if isinstance(raw, Mapping) else None
+    if isinstance(hist_raw, Sequence) and not isinstance(hist_raw, (str, bytes)):
+        for i, h in enumerate(hist_raw):
+            s = _snapshot(h, space, f"history[{i}]", messages)
+            if s is not None:
+                if s.epoch is None:
+                    s.epoch = i + 1
+                history.append(s)
+        history.sort(key=lambda s: s.epoch or 0)
+    elif hist_raw is not None:
+        messages.append("prior: 'history' is not a list; no replay")
+    if final is None and history:
+        final = history[-1]
+        messages.append("prior: using the last history entry as the final prior")
+    if final is None:
+        return PriorView(uniform, history, True, messages)
+    return PriorView(final, history, False, messages)
+
+
+def edge_rows(space: PathSpace, snap: PriorSnapshot) -> list[dict[str, Any]]:
+    """One row per path: p, the three statistics as stored, and the composite edge score of Eq. (1),
+    s = alpha z(cos) + beta z(var_g) + gamma z(var_a), on the z-scored statistics (the scale the
+    learned weights act on); None where a weight or a statistic is missing."""
+    z = {k: zscore(snap.stats[k]) if snap.stats.get(k) else None for k in STAT_KEYS}
+    weights = (snap.alpha, snap.beta, snap.gamma)
+    rows = []
+    for i, path in enumerate(space.paths):
+        row: dict[str, Any] = {"path": path.name, "p": snap.p[i]}
+        for k in STAT_KEYS:
+            v = snap.stats.get(k)
+            row[k] = v[i] if v else None
+        if None not in weights and all(z[k] is not None for k in STAT_KEYS):
+            row["score"] = sum(w * z[k][i] for w, k in zip(weights, STAT_KEYS))  # type: ignore[index,operator]
+        else:
+            row["score"] = None
+        rows.append(row)
+    return rows
+
+
+@dataclass(frozen=True)
+class GraphNode:
+    id: str
+    label: str
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
+class GraphEdge:
+    source: str
+    target: str
+    label: str
+    width: float
+    color: str
+    active: bool
+    title: str
+
+
+def graph_elements(
+    space: PathSpace,
+    p: Sequence[float],
+    mask: str | None,
+    *,
+    radius: float = 180.0,
+    min_width: float = 1.0,
+    max_width: float = 10.0,
+) -> tuple[list[GraphNode], list[GraphEdge]]:
+    """Nodes on a circle and one edge per path, labelled with p as a string and sized by p.
+
+    Edge widths scale linearly between ``min_width`` (p = 0) and ``max_width`` (p = 1). Paths active
+    in ``mask`` get the highlight colour.
+    """
+    nodes = [GraphNode(m, m, x, y) for m, (x, y) in zip(space.modalities, circle_positions(space.k, radius))]
+    bits = mask or "1" * space.num_paths
+    edges = []
+    for i, path in enumerate(space.paths):
+        v = float(p[i])
+        active = bits[i] == "1"
+        edges.append(GraphEdge(
+            source=space.modalities[path.src],
+            target=space.modalities[path.tgt],
+            label=f"{v:.2f}",
+            width=min_width + (max_width - min_width) * max(0.0, min(1.0, v)),
+            color=ACTIVE_COLOR if active else INACTIVE_COLOR,
+            active=active,
+            title=f"{path.name}: p = {v:.3f}{' (active)' if active else ''}",
+        ))
+    return nodes, edges
+
+
+__all__ = ["NODE_COLOR", "GraphEdge", "GraphNode", "PriorSnapshot", "PriorView", "edge_rows",
+           "graph_elements", "read_prior", "uniform_p"]

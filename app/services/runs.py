@@ -1,0 +1,242 @@
+"""The dashboard's read side of the run store.
+
+The store (``mro_core.store``) is the only link between search jobs and the UI (STYLE 17): a search
+runs as its own process, writes to the store, and the pages only read from it. This module adapts
+the store for the pages (rows for the runs table, Pareto rows, baselines, log tails) and degrades to
+empty results when ``mro_core.store`` / ``mro_core.jobs`` are not installed. Starting, cancelling and
+resuming jobs lives in :mod:`app.services.launch`; the paper's tables in :mod:`app.services.tables`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import importlib
+import importlib.util
+import logging
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+log = logging.getLogger(__name__)
+
+STORE_MODULE = "mro_core.store"
+JOBS_MODULE = "mro_core.jobs"
+ACTIVE_STATUSES = ("running", "queued")
+RESUMABLE_STATUSES = ("interrupted", "failed", "cancelled", "canceled", "error")
+
+
+# ------------------------------------------------------------------------------------ modules
+def module_available(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def store_available() -> bool:
+    return module_available(STORE_MODULE)
+
+
+STORE_MISSING = ("The run store (`mro_core.store`) is not installed in this build yet, so runs cannot be "
+                 "listed or started. Explore and Graph work on checkpoints alone.")
+
+
+def open_store(workspace: str | os.PathLike[str], *, create: bool = False) -> Any | None:
+    """A ``RunStore`` on ``workspace``; None when the store module is missing, or when the
+    workspace does not exist and ``create`` is False (so merely looking never creates files).
+    """
+    if not store_available():
+        return None
+    ws = Path(workspace)
+    if not create and not ws.exists():
+        return None
+    mod = importlib.import_module(STORE_MODULE)
+    return mod.RunStore(ws)
+
+
+def list_runs(store: Any | None, kind: str | None = None) -> list[Any]:
+    """Runs of the store, newest first; [] without a store or when the store fails."""
+    if store is None:
+        return []
+    try:
+        runs = list(store.list_runs(kind=kind) if kind else store.list_runs())
+    except Exception as e:  # noqa: BLE001 - a broken store becomes an empty list plus a log line
+        log.warning("cannot list runs: %s", e)
+        return []
+    return sorted(runs, key=lambda r: parse_time(getattr(r, "created", None)) or 0.0, reverse=True)
+
+
+def status_of(store: Any | None, rec: Any) -> str:
+    """``store.effective_status(rec)`` (a dead pid reads as interrupted), else the raw status."""
+    if store is not None and hasattr(store, "effective_status"):
+        try:
+            return str(store.effective_status(rec))
+        except Exception as e:  # noqa: BLE001
+            log.warning("effective_status(%s) failed: %s", getattr(rec, "id", "?"), e)
+    return str(getattr(rec, "status", "unknown"))
+
+
+def events_of(store: Any | None, run_id: str, kind: str | None = "epoch") -> list[dict]:
+    if store is None:
+        return []
+    try:
+        evs = store.events(run_id, kind=kind) if kind else store.events(run_id)
+    except Exception as e:  # noqa: BLE001
+        log.warning("events(%s) failed: %s", run_id, e)
+        return []
+    return [d for d in (_as_dict(e) for e in evs) if d is not None]
+
+
+def _as_dict(obj: Any) -> dict | None:
+    """An event as a dict (the store returns dataclasses; fakes and older stores, dicts)."""
+    if isinstance(obj, Mapping):
+        return dict(obj)
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.asdict(obj)
+    return None
+
+
+# --------------------------------------------------------------------------------------- time
+def parse_time(v: Any) -> float | None:
+    """Seconds since the epoch from a number, an ISO-8601 string or a datetime; None otherwise."""
+    if v is None or isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return float(v) if math.isfinite(float(v)) else None
+    if isinstance(v, _dt.datetime):
+        return (v if v.tzinfo else v.replace(tzinfo=_dt.timezone.utc)).timestamp()
+    if isinstance(v, str):
+        try:
+            return float(v)
+        except ValueError:
+            pass
+        try:
+            d = _dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return (d if d.tzinfo else d.replace(tzinfo=_dt.timezone.utc)).timestamp()
+    return None
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+        return ""
+    s = int(round(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m {s % 60:02d}s"
+    return f"{s // 3600}h {(s % 3600) // 60:02d}m"
+
+
+def eta_seconds(rec: Any, status: str, now: float | None = None) -> float | None:
+    """Remaining time of a running run by linear extrapolation of its progress since it started."""
+    if status != "running":
+        return None
+    prog = getattr(rec, "progress", None)
+    started = parse_time(getattr(rec, "started", None)) or parse_time(getattr(rec, "created", None))
+    if not isinstance(prog, (int, float)) or started is None or not 0 < prog < 1:
+        return None
+    elapsed = (now or time.time()) - started
+    return elapsed * (1 - prog) / prog if elapsed > 0 else None
+
+
+def run_table_rows(store: Any | None, runs: Iterable[Any], now: float | None = None) -> list[dict]:
+    """One display row per run: id, name, status, progress %, epoch, ETA, created."""
+    rows = []
+    for r in runs:
+        st = status_of(store, r)
+        prog = getattr(r, "progress", None)
+        created = parse_time(getattr(r, "created", None))
+        ep, tot = getattr(r, "epoch", None), getattr(r, "total_epochs", None)
+        rows.append({
+            "id": getattr(r, "id", ""),
+            "name": getattr(r, "name", "") or "",
+            "status": st,
+            "progress": round(100.0 * float(prog), 1) if isinstance(prog, (int, float)) else None,
+            "epoch": f"{ep or 0}/{tot}" if tot else (str(ep) if ep is not None else ""),
+            "ETA": format_duration(eta_seconds(r, st, now)),
+            "created": _dt.datetime.fromtimestamp(created).strftime("%Y-%m-%d %H:%M:%S") if created else "",
+            "error": getattr(r, "error", None) or "",
+        })
+    return rows
+
+
+def log_tail(rec: Any, n_lines: int = 40) -> str | None:
+    """The last lines of a run's log (``record.artifacts["log"]``); None when there is no log."""
+    arts = getattr(rec, "artifacts", None) or {}
+    path = arts.get("log") if isinstance(arts, Mapping) else None
+    if not path or not Path(path).is_file():
+        return None
+    if module_available(JOBS_MODULE):
+        jobs = importlib.import_module(JOBS_MODULE)
+        if hasattr(jobs, "tail"):
+            try:
+                t = jobs.tail(path, n_lines)
+                return "\n".join(t) if isinstance(t, (list, tuple)) else str(t)
+            except Exception as e:  # noqa: BLE001 - fall back to reading the file here
+                log.warning("jobs.tail(%s) failed: %s", path, e)
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        size = f.tell()
+        f.seek(max(0, size - 64 * 1024))
+        lines = f.read().decode(errors="replace").splitlines()
+    return "\n".join(lines[-n_lines:])
+
+
+# ---------------------------------------------------------------------------------- run results
+def run_result(rec: Any) -> dict:
+    res = getattr(rec, "result", None)
+    return dict(res) if isinstance(res, Mapping) else {}
+
+
+def run_config(rec: Any) -> dict:
+    cfg = getattr(rec, "config", None)
+    return dict(cfg) if isinstance(cfg, Mapping) else {}
+
+
+def run_label(rec: Any) -> str:
+    return f"{getattr(rec, 'name', '') or getattr(rec, 'id', '?')} ({getattr(rec, 'id', '?')})"
+
+
+def flat_metrics(row: Mapping[str, Any]) -> dict:
+    """A row with its metrics at the top level (``metrics``/``valid`` sub-dicts are lifted)."""
+    out = dict(row)
+    for sub in ("metrics", "valid"):
+        if isinstance(row.get(sub), Mapping):
+            for k, v in row[sub].items():
+                out.setdefault(k, v)
+    return out
+
+
+def pareto_rows(store: Any | None, rec: Any) -> list[dict]:
+    """A run's evaluated masks (validation split): the store's mask rows, else ``result["pareto"]``."""
+    rows: list[dict] = []
+    if store is not None and hasattr(store, "masks"):
+        try:
+            # shared-weight rows first (a run may also hold fine-tuned rows of its picks)
+            rows = [flat_metrics(r) for r in store.masks(rec.id, split="valid", source="supernet")]
+            if not rows:
+                rows = [flat_metrics(r) for r in store.masks(rec.id, split="valid")]
+        except Exception as e:  # noqa: BLE001 - a broken or missing run reads as "no rows"
+            log.warning("masks(%s) failed: %s", getattr(rec, "id", "?"), e)
+    if not rows:
+        rows = [flat_metrics(r) for r in run_result(rec).get("pareto") or [] if isinstance(r, Mapping)]
+    # one row per mask: the latest wins (a mask may be evaluated again after resuming)
+    by_mask: dict[str, dict] = {}
+    for r in rows:
+        if isinstance(r.get("mask"), str):
+            by_mask[r["mask"]] = r
+    return list(by_mask.values())
+
+
+def baseline_rows(rec: Any) -> list[dict]:
+    """``result["baselines"]`` rows (name, mflops, metrics), metrics lifted to the top level."""
+    out = []
+    for r in run_result(rec).get("baselines") or []:
+        if isinstance(r, Mapping) and r.get("name"):
+            out.append(flat_metrics(r))
+    return out

@@ -1,0 +1,89 @@
+"""Every ``st.session_state`` / ``st.query_params`` key of the dashboard, in one place.
+
+Session state holds UI selections only (STYLE 17): the chosen checkpoint, the current mask,
+widget values. Jobs, runs and results live in the run store, never here.
+"""
+
+from __future__ import annotations
+
+# ------------------------------------------------------------------------------- shared state
+CHECKPOINT = "checkpoint"
+"""Sidebar selectbox widget key: path (str) of the selected checkpoint."""
+
+CHECKPOINT_CHOICE = "checkpoint_choice"
+"""The chosen checkpoint path, kept outside the widget so it survives page switches (Streamlit drops
+a widget's state when a page without it runs); the picker is set from it on every run."""
+
+MASK = "mask"
+"""The current mask as a bit string (canonical form), shared by Explore, Graph and Pareto."""
+
+MASK_PARAM = "mask"
+"""URL query parameter that carries the current mask (``?mask=011011``), so a view is shareable."""
+
+FLASH = "flash_message"
+"""A one-shot message set by a callback and shown (then cleared) by the next page run."""
+
+# ------------------------------------------------------------------------------------ explore
+TOGGLE_PREFIX = "path_"
+"""Prefix of the per-path toggle keys: ``path_T->A``."""
+
+
+def toggle_key(path_name: str) -> str:
+    """Session-state key of the toggle of ``path_name`` (e.g. ``"path_T->A"``)."""
+    return f"{TOGGLE_PREFIX}{path_name}"
+
+
+QUICK_FULL = "quick_full"
+QUICK_BEST = "quick_best"
+QUICK_PAPER = "quick_paper"
+
+# -------------------------------------------------------------------------------------- graph
+GRAPH_EPOCH = "graph_epoch"
+
+# ------------------------------------------------------------------------------------- search
+SEARCH_FORM = "search_form"
+SEARCH_DATASET = "search_dataset"
+SEARCH_DATA_FILE = "search_data_file"
+SEARCH_PRESET = "search_preset"
+SEARCH_EPOCHS = "search_epochs"
+SEARCH_WARMUP = "search_warmup"
+SEARCH_MASKS_PER_STEP = "search_masks_per_step"
+SEARCH_RANK_LOSS = "search_rank_loss"
+SEARCH_ABLATION = "search_ablation"
+SEARCH_BUDGET = "search_budget"
+SEARCH_SEED = "search_seed"
+SEARCH_NAME = "search_name"
+SEARCH_SUBMIT = "search_submit"
+SYN_MODALITIES = "syn_modalities"
+SYN_PLANTED = "syn_planted"
+SYN_N_TRAIN = "syn_n_train"
+SYN_N_VALID = "syn_n_valid"
+SYN_NOISE = "syn_noise"
+SYN_NUM_KEYS = "syn_num_keys"
+SYN_SEQ_LEN = "syn_seq_len"
+SYN_DATA_SEED = "syn_data_seed"
+RUNS_SELECTED = "runs_selected"
+RUNS_PAUSE = "runs_pause"
+RUNS_CANCEL = "runs_cancel"
+RUNS_RESUME = "runs_resume"
+LAST_LAUNCH = "last_launch"
+"""The run id (or error) of the last search started from this browser session."""
+
+# ------------------------------------------------------------------------------------- pareto
+PARETO_RUNS = "pareto_runs"
+PARETO_INCLUDE_CHECKPOINT = "pareto_include_checkpoint"
+PARETO_METRIC = "pareto_metric"
+PARETO_BUDGET = "pareto_budget"
+PARETO_PAUSE = "pareto_pause"
+PARETO_CHART = "pareto_chart"
+PARETO_CSV = "pareto_csv"
+PARETO_OPEN = "pareto_open"
+"""Set by the chart's selection callback: the mask to open in Explore on this run."""
+
+# ------------------------------------------------------------------------------------ compare
+COMPARE_RUNS = "compare_runs"
+COMPARE_PICK = "compare_pick"
+COMPARE_TABLE5 = "compare_table5"
+COMPARE_TABLE4 = "compare_table4"
+COMPARE_RHO_CHART = "compare_rho"
+COMPARE_LOSS_CHART = "compare_loss"

@@ -1,0 +1,148 @@
+"""The paper's comparison tables (Table 5, Table 4) and per-epoch curves, from runs' results,
+configs and epoch events. Pure functions over run records; no store access, no Streamlit."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable, Mapping, Sequence
+
+from app.services.launch import RANK_LOSS_LABELS
+from app.services.runs import flat_metrics, baseline_rows, run_config, run_label, run_result
+
+PICKS = ("best", "budget", "knee", "prior")
+ABLATION_LABELS = {
+    "none": "MRO",
+    "no_prior_guidance": "w/o prior guidance",
+    "no_mrg_prior": "w/o MRG prior",
+    "no_rank_reg": "w/o rank regularization",
+}
+
+
+def _num(v: Any) -> float | None:
+    if isinstance(v, bool) or v is None:
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def metric_cells(row: Mapping[str, Any] | None, task: str) -> dict:
+    row = row or {}
+    if task == "classification":
+        return {"MAE": _num(row.get("sent_mae")), "Corr": _num(row.get("sent_corr")),
+                "Acc-7": _num(row.get("acc7", row.get("acc"))),
+                "Acc-2": _num(row.get("sent_acc2")), "F1": _num(row.get("f1"))}
+    return {"MAE": _num(row.get("mae")), "Corr": _num(row.get("corr")), "Acc-7": _num(row.get("acc7")),
+            "Acc-2": _num(row.get("acc2")), "F1": _num(row.get("f1"))}
+
+
+def run_task(rec: Any, default: str = "regression") -> str:
+    cfg = run_config(rec)
+    task = cfg.get("task")
+    if task is None and isinstance(cfg.get("model"), Mapping):
+        task = cfg["model"].get("task")
+    if task in ("regression", "classification"):
+        return task
+    picks = run_result(rec).get("picks") or {}
+    for p in picks.values() if isinstance(picks, Mapping) else []:
+        if isinstance(p, Mapping) and "mae" in p:
+            return "regression"
+        if isinstance(p, Mapping) and "acc" in p:
+            return "classification"
+    return default
+
+
+def final_spearman(rec: Any, events: Sequence[Mapping[str, Any]]) -> float | None:
+    """Spearman rho of the prior vs performance ranking: the run's result, else the last epoch event."""
+    res = run_result(rec)
+    v = _num(res.get("spearman"))
+    if v is not None:
+        return v
+    for e in reversed(events):
+        pl = e.get("payload") if isinstance(e.get("payload"), Mapping) else {}
+        v = _num(pl.get("spearman"))
+        if v is not None:
+            return v
+    return None
+
+
+def table5_rows(runs: Sequence[Any], pick: str = "best") -> list[dict]:
+    """Paper Table 5 layout: Model, Subnet Mask, MAE, Corr, Acc-7, Acc-2, F1, MFLOPs.
+
+    Each run contributes its baselines (once per distinct name) and its pick ``pick``.
+    """
+    rows, seen_baselines = [], set()
+    for rec in runs:
+        task = run_task(rec)
+        for b in baseline_rows(rec):
+            if b["name"] in seen_baselines:
+                continue
+            seen_baselines.add(b["name"])
+            rows.append({"Model": str(b["name"]), "Subnet Mask": str(b.get("mask") or "\u2014"),
+                         **metric_cells(b, task), "MFLOPs": _num(b.get("mflops"))})
+    for rec in runs:
+        task = run_task(rec)
+        picks = run_result(rec).get("picks") or {}
+        p = picks.get(pick) if isinstance(picks, Mapping) else None
+        cfg = run_config(rec)
+        abl = ABLATION_LABELS.get(str(cfg.get("ablation", "none")), str(cfg.get("ablation")))
+        model = f"{abl}: {getattr(rec, 'name', '') or rec.id}"
+        if not isinstance(p, Mapping):
+            rows.append({"Model": model, "Subnet Mask": "", **metric_cells(None, task), "MFLOPs": None})
+            continue
+        p = flat_metrics(p)
+        rows.append({"Model": model, "Subnet Mask": str(p.get("mask", "")), **metric_cells(p, task),
+                     "MFLOPs": _num(p.get("mflops"))})
+    return rows
+
+
+def table4_rows(runs: Sequence[Any], events_by_run: Mapping[str, Sequence[Mapping[str, Any]]],
+                pick: str = "best") -> list[dict]:
+    """Paper Table 4 layout: Loss Function, Attention Mask, Acc-7, Acc-2, F1, Rank Corr (rho)."""
+    rows = []
+    for rec in runs:
+        task = run_task(rec)
+        cfg = run_config(rec)
+        picks = run_result(rec).get("picks") or {}
+        p = flat_metrics(picks[pick]) if isinstance(picks, Mapping) and isinstance(picks.get(pick), Mapping) else {}
+        cells = metric_cells(p, task)
+        loss = str(cfg.get("rank_loss", ""))
+        rows.append({
+            "Run": run_label(rec),
+            "Loss Function": RANK_LOSS_LABELS.get(loss, loss),
+            "Attention Mask": str(p.get("mask", "")),
+            "Acc-7": cells["Acc-7"], "Acc-2": cells["Acc-2"], "F1": cells["F1"],
+            "Rank Corr (\u03c1)": final_spearman(rec, events_by_run.get(rec.id, ())),
+        })
+    return rows
+
+
+def epoch_curves(run_label_: str, events: Sequence[Mapping[str, Any]]) -> list[dict]:
+    """Long-format rows ``{run, epoch, series, value}`` of train/valid loss and Spearman rho."""
+    out = []
+    for e in events:
+        pl = e.get("payload") if isinstance(e.get("payload"), Mapping) else {}
+        ep = _num(e.get("epoch", pl.get("epoch")))
+        if ep is None:
+            continue
+        for key in ("train_loss", "valid_loss", "spearman"):
+            v = _num(pl.get(key))
+            if v is not None:
+                out.append({"run": run_label_, "epoch": int(ep), "series": key, "value": v})
+    return out
+
+
+def percent_cells(rows: list[dict], columns: Iterable[str]) -> list[dict]:
+    """Fractions -> percentages (2 decimals) in ``columns``, as the paper's tables print them."""
+    cols = set(columns)
+    out = []
+    for r in rows:
+        r = dict(r)
+        for c in cols:
+            v = r.get(c)
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                r[c] = round(100.0 * float(v), 2)
+        out.append(r)
+    return out

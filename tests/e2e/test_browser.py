@@ -1,0 +1,263 @@
+"""End to end in a real headless Chromium: the dashboard served by ``streamlit run``.
+
+Starts ``streamlit run app/main.py`` on a free port (empty temporary workspace and data root),
+waits on exactly ``/_stcore/health`` == "ok" (every other path answers 200 with the app page),
+then drives Debian's Chromium with Playwright; no browser is ever downloaded. Screenshots for the
+README land in ``docs/screenshots/`` when ``MRO_UPDATE_SCREENSHOTS=1`` (else ``test-artifacts/``). Waits are on element text and on the app's run state, never
+on fixed sleeps.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+# Screenshots go to test-artifacts/ (ignored by git); MRO_UPDATE_SCREENSHOTS=1 writes the README's
+# docs/screenshots/ instead, so a plain `make test` leaves the work tree clean.
+SHOTS = ROOT / ("docs/screenshots" if os.environ.get("MRO_UPDATE_SCREENSHOTS") == "1" else "test-artifacts/screenshots")
+STARTUP_TIMEOUT_S = 60.0
+UI_TIMEOUT_MS = 30_000
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"{CHROMIUM} is absent (install Debian's chromium: apt-get install -y chromium)",
+                allow_module_level=True)
+playwright_sync = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+
+from app.services.metrics_view import display_value, format_mflops  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_healthy(base: str, proc: subprocess.Popen, timeout_s: float = STARTUP_TIMEOUT_S) -> None:
+    """Poll exactly ``/_stcore/health`` until it answers ``ok`` (any other path is always 200)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {proc.returncode} before becoming healthy")
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                if r.status == 200 and r.read().decode().strip() == "ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{base}/_stcore/health did not answer 'ok' within {timeout_s:.0f}s")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("e2e")
+    port = free_port()
+    env = dict(os.environ, MRO_WORKSPACE=str(tmp / "runs"), MRO_DATA_ROOT=str(tmp / "data"),
+               PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p))
+    log = open(tmp / "streamlit.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app/main.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(base, proc)
+        yield base
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_sync.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = ctx.new_page()
+    pg.set_default_timeout(UI_TIMEOUT_MS)
+    yield pg
+    ctx.close()
+
+
+@pytest.fixture(scope="module")
+def table():
+    from mro_core.checkpoint import load_checkpoint
+
+    return {r["mask"]: r for r in load_checkpoint(ROOT / "checkpoints" / "demo.pt").mask_table}
+
+
+# ----------------------------------------------------------------------------------- helpers
+def metric_value(page, label: str):
+    """The value element of the st.metric labelled ``label``."""
+    box = page.locator('[data-testid="stMetric"]').filter(
+        has=page.locator('[data-testid="stMetricLabel"]', has_text=re.compile(rf"^{re.escape(label)}$")))
+    return box.first.locator('[data-testid="stMetricValue"]')
+
+
+def toggle_label(page, path_name: str):
+    """The clickable label of a path toggle (the input role=switch itself is visually hidden)."""
+    return page.locator("label").filter(has=page.get_by_role("switch", name=path_name, exact=True))
+
+
+def settle(page) -> None:
+    """Wait until the app is idle: no running indicator (an icon labelled "Running..."), no stale
+    element, and both for three polls in a row (~300 ms), since the indicator only shows up a
+    moment into a run."""
+    page.evaluate("window.__calm = 0")
+    page.wait_for_function(
+        """() => {
+            const busy = document.querySelector('[data-testid="stStatusWidgetRunningIcon"]')
+                || document.querySelector('[aria-label="Running..."]')
+                || document.querySelector('[data-stale="true"]');
+            window.__calm = busy ? 0 : (window.__calm || 0) + 1;
+            return window.__calm >= 3;
+        }""",
+        polling=100,
+        timeout=UI_TIMEOUT_MS,
+    )
+
+
+def explore_done(page, bits: str):
+    """The last element Explore renders for ``bits`` (after the latency forwards)."""
+    return page.locator('[data-testid="stCaptionContainer"]').filter(has_text=f"Latency of {bits} measured on")
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / name), full_page=True)
+
+
+# ------------------------------------------------------------------------------------- tests
+def test_first_request_to_a_page_gets_the_real_navigation(server, page):
+    """First in this file on purpose: the server is fresh. A folder named pages/ next to main.py
+    makes Streamlit serve its first run in the legacy pages-directory mode; a tab reconnecting
+    to /search after a restart must still get main.py's navigation (see app/_boot.py)."""
+    expect = playwright_sync.expect
+    page.goto(server + "/search")
+    expect(page.locator("h1").first).to_have_text("Search")
+    settle(page)
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    expect(nav.get_by_text("Explore", exact=True)).to_be_visible()
+    expect(nav.get_by_text("main", exact=True)).to_have_count(0)
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+
+
+def test_explore_toggle_updates_metrics(server, page, table):
+    expect = playwright_sync.expect
+    page.goto(server + "/")
+    mflops, mae = metric_value(page, "MFLOPs"), metric_value(page, "MAE")
+    expect(mflops).to_have_text(format_mflops(table["111111"]["mflops"]))
+    expect(mae).to_have_text(display_value("mae", table["111111"]["mae"]))
+    settle(page)
+    toggle_label(page, "T->A").click()
+    expect(mflops).to_have_text(format_mflops(table["011111"]["mflops"]))
+    expect(mae).to_have_text(display_value("mae", table["011111"]["mae"]))
+    expect(page.get_by_role("switch", name="T->A", exact=True)).not_to_be_checked()
+    page.wait_for_url(re.compile(r"[?&]mask=011111"))
+    expect(explore_done(page, "011111")).to_be_visible()
+    expect(metric_value(page, "Latency / batch")).to_have_text(re.compile(r"^\d+(\.\d)? ms$"))
+    toggle_label(page, "A->V").click()  # 011011: the paper's (and the planted) subnet
+    expect(mflops).to_have_text(format_mflops(table["011011"]["mflops"]))
+    expect(mae).to_have_text(display_value("mae", table["011011"]["mae"]))
+    expect(explore_done(page, "011011")).to_be_visible()
+    settle(page)
+    shot(page, "explore.png")
+
+
+def test_shared_link_opens_the_mask(server, page, table):
+    expect = playwright_sync.expect
+    page.goto(server + "/?mask=T->V,A->T,V->T,V->A")
+    expect(metric_value(page, "MFLOPs")).to_have_text(format_mflops(table["011011"]["mflops"]))
+    expect(page.get_by_role("switch", name="T->A", exact=True)).not_to_be_checked()
+    expect(page.get_by_role("switch", name="V->A", exact=True)).to_be_checked()
+    page.wait_for_url(re.compile(r"[?&]mask=011011"))
+
+
+def test_graph_page(server, page):
+    expect = playwright_sync.expect
+    page.goto(server + "/graph?mask=011011")
+    expect(page.locator("h1").first).to_have_text("Modal Relation Graph")
+    expect(page.get_by_text("its paths are highlighted", exact=False)).to_be_visible()
+    frame = page.frame_locator("iframe[title*='agraph']").first
+    expect(frame.locator("canvas").first).to_be_visible()
+    settle(page)
+    shot(page, "graph.png")
+
+
+def test_pareto_point_opens_in_explore(server, page):
+    expect = playwright_sync.expect
+    page.goto(server + "/pareto")
+    front = page.locator(".js-plotly-plot .scatterlayer .trace").nth(1).locator(".points path")
+    expect(front.first).to_be_attached()
+    expect(page.locator('[data-testid="stMarkdownContainer"]').filter(has_text="Best under")).to_be_visible()
+    settle(page)
+    shot(page, "pareto.png")
+    front.nth(1).click(force=True)
+    expect(page.locator("h1").first).to_have_text("Explore subnets")
+    page.wait_for_url(re.compile(r"[?&]mask=[01]{6}"))
+    bits = re.search(r"mask=([01]{6})", page.url).group(1)
+    for name, b in zip(("T->A", "T->V", "A->T", "A->V", "V->T", "V->A"), bits):
+        sw = page.get_by_role("switch", name=name, exact=True)
+        (expect(sw).to_be_checked if b == "1" else expect(sw).not_to_be_checked)()
+
+
+def _search_available() -> bool:
+    out = subprocess.run([sys.executable, "-m", "mro_core", "--help"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120)
+    return re.search(r"\bsearch\b", out.stdout) is not None
+
+
+@pytest.mark.slow
+def test_search_from_the_page_fills_pareto(server, page):
+    if not _search_available():
+        pytest.skip("`python -m mro_core --help` lists no `search` subcommand in this build")
+    expect = playwright_sync.expect
+    page.goto(server + "/search")
+    settle(page)
+    for label, value in (("Epochs", "2"), ("Warm-up epochs", "1"), ("Train samples", "200"),
+                         ("Valid samples", "64")):
+        box = page.get_by_label(label, exact=True)
+        box.fill(value)
+        box.press("Tab")
+    page.get_by_label("Run name", exact=True).fill("e2e-search")
+    page.get_by_role("button", name="Start search").click()
+    expect(page.get_by_text("Search started: run", exact=False)).to_be_visible(timeout=120_000)
+    # The Pareto page lists the new run; its chart refreshes live (fragment, every 5 s) until the
+    # run's evaluated masks appear as a trace named after the run.
+    page.goto(server + "/pareto")
+    expect(page.locator(".js-plotly-plot").first).to_be_attached()
+    legend = page.locator(".js-plotly-plot .legendtext").filter(has_text="e2e-search")
+    expect(legend.first).to_be_attached(timeout=180_000)
+    points = page.locator(".js-plotly-plot .scatterlayer .trace .points path")
+    assert points.count() > 63  # the checkpoint's 63 masks plus the run's

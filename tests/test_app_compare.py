@@ -1,0 +1,81 @@
+"""Compare page (AppTest): Table 5 / Table 4 layouts and per-epoch curves from runs."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from mro_core.checkpoint import load_checkpoint  # noqa: E402
+
+from app.services import settings  # noqa: E402
+from app.services import state as S  # noqa: E402
+
+APP = str(ROOT / "app" / "main.py")
+HAS_STORE = importlib.util.find_spec("mro_core.store") is not None
+TABLE5 = ["Model", "Subnet Mask", "MAE", "Corr", "Acc-7", "Acc-2", "F1", "MFLOPs"]
+
+
+@pytest.fixture
+def make_app(monkeypatch, tmp_path):
+    monkeypatch.setenv(settings.WORKSPACE_ENV, str(tmp_path / "runs"))
+
+    def make() -> AppTest:
+        st.cache_resource.clear()
+        at = AppTest.from_file(APP, default_timeout=60).run()
+        return at.switch_page("pages/compare.py").run()
+
+    yield make
+    st.cache_resource.clear()
+
+
+def test_smoke_checkpoint_rows(make_app):
+    at = make_app()
+    assert not at.exception
+    assert at.title[0].value == "Compare runs"
+    t5 = at.dataframe[0].value
+    assert list(t5.columns) == TABLE5
+    table = {r["mask"]: r for r in load_checkpoint(ROOT / "checkpoints" / "demo.pt").mask_table}
+    best = min(table.values(), key=lambda r: r["mae"])
+    assert list(t5["Subnet Mask"]) == ["111111", best["mask"]]  # the demo's full mask and its best mask
+    assert t5.iloc[1]["Acc-7"] == pytest.approx(100 * best["acc7"], abs=0.01)  # percentages, as in the paper
+
+
+@pytest.mark.skipif(not HAS_STORE, reason="mro_core.store is not installed in this build")
+def test_runs_tables_and_curves(make_app, tmp_path):
+    from mro_core.store import RunStore
+
+    store = RunStore(tmp_path / "runs")
+    ids = {}
+    for loss, rho in (("l1", 0.6), ("l2", 0.3)):
+        rid = store.create_run(f"loss-{loss}", "search", {"rank_loss": loss, "ablation": "none"}, total_epochs=2)
+        store.mark_running(rid)
+        for ep in (1, 2):
+            store.log_event(rid, "epoch", ep, {"train_loss": 1.0 / ep, "valid_loss": 1.1 / ep, "spearman": rho * ep / 2})
+        pick = {"mask": "011011", "mflops": 1.75, "mae": 0.2, "corr": 0.9, "acc7": 0.71, "acc2": 0.9, "f1": 0.89}
+        store.finish(rid, "done", result={"picks": {"best": pick, "knee": {**pick, "mask": "000011"}},
+                                          "baselines": [{"name": "EmbraceNet", "mflops": 1.0, "mae": 0.5}]})
+        ids[loss] = rid
+    store.close()
+    at = make_app()
+    assert not at.exception
+    assert sorted(at.multiselect(key=S.COMPARE_RUNS).value) == sorted(ids.values())
+    t5, t4 = at.dataframe[0].value, at.dataframe[1].value
+    assert list(t5.columns) == TABLE5
+    assert list(t5["Model"])[0] == "EmbraceNet"  # a baseline shared by both runs appears once
+    assert (t5["Model"] == "EmbraceNet").sum() == 1
+    assert list(t4.columns) == ["Run", "Loss Function", "Attention Mask", "Acc-7", "Acc-2", "F1", "Rank Corr (\u03c1)"]
+    rho = dict(zip(t4["Loss Function"], t4["Rank Corr (\u03c1)"]))
+    assert rho == {"L1": pytest.approx(0.6), "L2": pytest.approx(0.3)}
+    assert len(at.get("plotly_chart")) == 2  # Spearman and loss curves
+    at.selectbox(key=S.COMPARE_PICK).set_value("knee").run()
+    assert set(at.dataframe[1].value["Attention Mask"]) == {"000011"}

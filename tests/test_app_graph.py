@@ -1,0 +1,104 @@
+"""Graph page (AppTest): the prior (or the uniform fallback), its table, the epoch replay."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from mro_core.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
+
+from app.services import settings  # noqa: E402
+from app.services import state as S  # noqa: E402
+
+APP = str(ROOT / "app" / "main.py")
+DEMO = ROOT / "checkpoints" / "demo.pt"
+PATHS = ["T->A", "T->V", "A->T", "A->V", "V->T", "V->A"]
+
+
+@pytest.fixture
+def make_app(monkeypatch, tmp_path):
+    monkeypatch.setenv(settings.WORKSPACE_ENV, str(tmp_path / "runs"))
+
+    def make(prior=None, *, with_prior: bool = True, query: dict | None = None) -> AppTest:
+        """The app on a copy of the demo checkpoint whose prior is ``prior`` (with_prior=False: the
+        shipped demo as it is)."""
+        if with_prior:
+            ck = load_checkpoint(DEMO)
+            ck.prior = prior
+            path = tmp_path / "with_prior.pt"
+            save_checkpoint(ck, path)
+            monkeypatch.setattr(settings, "DEMO_CHECKPOINT", path)
+        st.cache_resource.clear()
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.query_params.update(query or {})
+        at.run()
+        return at.switch_page("pages/graph.py").run()
+
+    yield make
+    st.cache_resource.clear()
+
+
+def table(at: AppTest):
+    return at.dataframe[0].value
+
+
+def snapshot(epoch, p):
+    return {"epoch": epoch, "p": p, "alpha": 0.1 * epoch, "beta": 0.2, "gamma": 0.3,
+            "stats": {"cos": [0.1 * i for i in range(6)], "var_g": [1.0] * 6, "var_a": [0.5] * 6},
+            "spearman": 0.25 * epoch}
+
+
+def test_shipped_demo(make_app):
+    at = make_app(with_prior=False)
+    assert not at.exception
+    assert list(table(at)["path"]) == PATHS
+
+
+def test_checkpoint_without_prior_shows_uniform(make_app):
+    at = make_app(None)
+    assert not at.exception
+    assert at.title[0].value == "Modal Relation Graph"
+    assert any("uniform prior" in i.value for i in at.info)
+    df = table(at)
+    assert list(df["path"]) == PATHS
+    assert list(df["p"]) == [0.5] * 6
+    assert not at.select_slider  # no history: no replay slider
+
+
+def test_prior_history_replay(make_app):
+    p1 = [0.5] * 6
+    p3 = [0.9, 0.1, 0.3, 0.7, 0.6, 0.4]
+    prior = {**snapshot(3, p3), "history": [snapshot(1, p1), snapshot(2, [0.6, 0.4] * 3), snapshot(3, p3)]}
+    at = make_app(prior, query={S.MASK_PARAM: "011011"})
+    assert not at.exception
+    assert not any("uniform prior" in i.value for i in at.info)
+    assert at.select_slider(key=S.GRAPH_EPOCH).value == 3
+    assert list(table(at)["p"]) == p3
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["alpha"] == "0.300" and shown["Spearman \u03c1"] == "0.750"
+    at.select_slider(key=S.GRAPH_EPOCH).set_value(1).run()
+    assert not at.exception
+    assert list(table(at)["p"]) == p1
+    assert {m.label: m.value for m in at.metric}["alpha"] == "0.100"
+    df = table(at)
+    row = df[df["path"] == "T->V"].iloc[0]
+    cos = np.arange(6) * 0.1  # var_g and var_a are constant across edges: their z-scores are 0
+    assert row["score"] == pytest.approx(0.1 * (cos[1] - cos.mean()) / cos.std())
+
+
+def test_malformed_prior_never_crashes(make_app):
+    at = make_app({"p": "oops", "history": [{"epoch": 1, "p": [1, 2]}], "stats": 3})
+    assert not at.exception
+    infos = " ".join(i.value for i in at.info)
+    assert "uniform prior" in infos and "'p' is missing" in infos
+    assert list(table(at)["p"]) == [0.5] * 6

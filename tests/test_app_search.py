@@ -1,0 +1,232 @@
+"""Search page (AppTest): the form builds the search command; the runs list reads the store.
+
+Jobs are never really started here: the launcher is patched to record the command line. The runs
+list is tested against a fake store (always) and against a real ``mro_core.store.RunStore`` in a
+temporary workspace (when that module is installed).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from app.services import launch  # noqa: E402
+from app.services import runs as run_svc  # noqa: E402
+from app.services import settings  # noqa: E402
+from app.services import state as S  # noqa: E402
+
+APP = str(ROOT / "app" / "main.py")
+HAS_STORE = importlib.util.find_spec("mro_core.store") is not None
+
+
+@pytest.fixture
+def launched(monkeypatch):
+    """Patch the launcher: record the argv of each start instead of running it."""
+    calls: list[list[str]] = []
+
+    def fake_start(self, argv, *, timeout_s=0):
+        calls.append(list(argv))
+        return "cafe0001"
+
+    monkeypatch.setattr(launch.JobLauncher, "start_search", fake_start)
+    return calls
+
+
+@pytest.fixture
+def make_app(monkeypatch, tmp_path):
+    monkeypatch.setenv(settings.WORKSPACE_ENV, str(tmp_path / "runs"))
+    monkeypatch.setenv(settings.DATA_ROOT_ENV, str(tmp_path / "data"))
+
+    def make() -> AppTest:
+        st.cache_resource.clear()
+        at = AppTest.from_file(APP, default_timeout=60).run()
+        return at.switch_page("pages/search.py").run()
+
+    yield make
+    st.cache_resource.clear()
+
+
+def test_smoke_without_runs(make_app):
+    at = make_app()
+    assert not at.exception
+    assert at.title[0].value == "Search"
+    if HAS_STORE:
+        assert any("No search runs" in i.value for i in at.info)
+    else:
+        assert any("run store" in w.value for w in at.warning)
+
+
+def test_submit_synthetic_search(make_app, launched, tmp_path):
+    at = make_app()
+    at.number_input(key=S.SEARCH_EPOCHS).set_value(3)
+    at.number_input(key=S.SEARCH_WARMUP).set_value(1)
+    at.selectbox(key=S.SEARCH_RANK_LOSS).set_value("l2")
+    at.selectbox(key=S.SEARCH_ABLATION).set_value("no_mrg_prior")
+    at.number_input(key=S.SEARCH_BUDGET).set_value(1.5)
+    at.number_input(key=S.SYN_N_TRAIN).set_value(500)
+    at.text_input(key=S.SEARCH_NAME).set_value("my-search")
+    at.button(key=S.SEARCH_SUBMIT).click().run()
+    assert not at.exception
+    assert len(launched) == 1
+    argv = " ".join(launched[0])
+    for part in ("-m mro_core search", "--dataset synthetic", "--preset demo", "--epochs 3", "--warmup 1",
+                 "--rank-loss l2", "--ablation no_mrg_prior", "--budget-mflops 1.5", "--n-train 500",
+                 f"--workspace {tmp_path / 'runs'}", "--name my-search", "--detach", "--json"):
+        assert part in argv, part
+    assert any("cafe0001" in s.value for s in at.success)
+    assert at.session_state[S.LAST_LAUNCH] == {"run_id": "cafe0001"}
+
+
+def test_invalid_form_is_refused(make_app, launched):
+    at = make_app()
+    at.number_input(key=S.SEARCH_EPOCHS).set_value(2)
+    at.number_input(key=S.SEARCH_WARMUP).set_value(5)
+    at.button(key=S.SEARCH_SUBMIT).click().run()
+    assert not launched
+    assert any("warm-up" in e.value for e in at.error)
+
+
+def test_launch_error_is_shown(make_app, monkeypatch):
+    def boom(self, argv, *, timeout_s=0):
+        raise launch.LaunchError("mro: error: invalid choice: 'search'")
+
+    monkeypatch.setattr(launch.JobLauncher, "start_search", boom)
+    at = make_app()
+    at.button(key=S.SEARCH_SUBMIT).click().run()
+    assert not at.exception
+    assert any("invalid choice" in e.value for e in at.error)
+
+
+def test_file_dataset_only_from_data_root(make_app, launched, tmp_path):
+    at = make_app()
+    at.selectbox(key=S.SEARCH_DATASET).set_value("npz").run()
+    assert any("No .npz/.pkl files" in w.value for w in at.warning)
+    at.button(key=S.SEARCH_SUBMIT).click().run()
+    assert not launched and any("no data file" in e.value for e in at.error)
+
+    root = tmp_path / "data"
+    root.mkdir()
+    (root / "toy.npz").write_bytes(b"not really")
+    os.symlink(tmp_path, root / "escape")  # a symlinked folder out of the root is not offered
+    at = make_app()
+    at.selectbox(key=S.SEARCH_DATASET).set_value("npz").run()
+    assert at.selectbox(key=S.SEARCH_DATA_FILE).options == ["toy.npz"]
+    at.button(key=S.SEARCH_SUBMIT).click().run()
+    assert len(launched) == 1
+    argv = launched[0]
+    assert argv[argv.index("--data-path") + 1] == str((root / "toy.npz").resolve())
+    assert "--n-train" not in argv
+
+
+# --------------------------------------------------------------------------------- runs list
+@dataclass
+class FakeRecord:
+    id: str
+    name: str
+    status: str
+    kind: str = "search"
+    config: dict = field(default_factory=dict)
+    pid: int | None = None
+    heartbeat: float | None = None
+    created: float = 0.0
+    started: float | None = None
+    finished: float | None = None
+    error: str | None = None
+    progress: float = 0.0
+    epoch: int | None = None
+    total_epochs: int | None = None
+    checkpoint: str | None = None
+    artifacts: dict = field(default_factory=dict)
+    result: dict | None = None
+
+
+class FakeStore:
+    def __init__(self, records):
+        self.records = {r.id: r for r in records}
+
+    def list_runs(self, kind=None):
+        return [r for r in self.records.values() if kind is None or r.kind == kind]
+
+    def get_run(self, run_id):
+        return self.records[run_id]
+
+    def effective_status(self, rec):
+        return rec.status
+
+    def events(self, run_id, kind=None):
+        return []
+
+    def masks(self, run_id, split=None, source=None):
+        return []
+
+
+def test_runs_list_with_fake_store(make_app, monkeypatch, tmp_path):
+    log = tmp_path / "r1.log"
+    log.write_text("".join(f"line {i}\n" for i in range(100)))
+    now = time.time()
+    store = FakeStore([
+        FakeRecord("r1", "first", "interrupted", created=now - 100, progress=0.4, epoch=2, total_epochs=5,
+                   artifacts={"log": str(log)}, error="killed"),
+        FakeRecord("r2", "second", "running", created=now - 10, started=now - 10, progress=0.5, epoch=1,
+                   total_epochs=2),
+    ])
+    (tmp_path / "runs").mkdir()
+    monkeypatch.setattr(run_svc, "store_available", lambda: True)
+    monkeypatch.setattr(run_svc, "open_store", lambda ws, create=False: store)
+    resumed, cancelled = [], []
+    monkeypatch.setattr(launch, "resume_run", lambda rid, ws, launcher: resumed.append(rid))
+    monkeypatch.setattr(launch, "cancel_run", lambda st_, rid, ws, launcher: cancelled.append(rid))
+    at = make_app()
+    assert not at.exception
+    df = at.dataframe[0].value
+    assert list(df["id"]) == ["r2", "r1"]  # newest first
+    assert list(df["status"]) == ["running", "interrupted"]
+    assert df.iloc[0]["ETA"] != "" and df.iloc[1]["epoch"] == "2/5"
+    assert at.selectbox(key=S.RUNS_SELECTED).value == "r2"
+    assert not at.button(key=S.RUNS_CANCEL).disabled and at.button(key=S.RUNS_RESUME).disabled
+    at.button(key=S.RUNS_CANCEL).click().run()
+    assert cancelled == ["r2"]
+    at.selectbox(key=S.RUNS_SELECTED).set_value("r1").run()
+    assert at.button(key=S.RUNS_CANCEL).disabled and not at.button(key=S.RUNS_RESUME).disabled
+    assert at.code[0].value.splitlines()[-1] == "line 99" and len(at.code[0].value.splitlines()) == 40
+    at.button(key=S.RUNS_RESUME).click().run()
+    assert resumed == ["r1"] and not at.exception
+
+
+@pytest.mark.skipif(not HAS_STORE, reason="mro_core.store is not installed in this build")
+def test_runs_list_with_real_store(make_app, tmp_path):
+    from mro_core.store import RunStore
+
+    store = RunStore(tmp_path / "runs")
+    done = store.create_run("finished one", "search", {"rank_loss": "l1", "ablation": "none"}, total_epochs=2)
+    log = tmp_path / "done.log"
+    log.write_text("epoch 1\nepoch 2\nall done\n")
+    store.add_artifacts(done, {"log": str(log)})
+    store.mark_running(done)
+    store.finish(done, "done", result={"picks": {"best": {"mask": "011011", "mflops": 1.75, "mae": 0.2}}})
+    live = store.create_run("live one", "search", {"rank_loss": "l2", "ablation": "none"}, total_epochs=4)
+    store.mark_running(live)  # this test process plays the job: its pid is alive
+    store.heartbeat(live, epoch=1, progress=0.25)
+    store.close()
+    at = make_app()
+    assert not at.exception
+    df = at.dataframe[0].value
+    assert set(df["id"]) == {done, live}
+    status = dict(zip(df["id"], df["status"]))
+    assert status == {done: "done", live: "running"}
+    at.selectbox(key=S.RUNS_SELECTED).set_value(done).run()
+    assert "all done" in at.code[0].value
+    assert at.button(key=S.RUNS_CANCEL).disabled
