@@ -1,0 +1,154 @@
+"""Table-driven: every kind of bad input gives one line `mro: error: ...` naming the problem, exit
+code 2, no traceback, nothing on stdout."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from mro_core.cli import main
+
+TINY = ["--n-train", "32", "--n-valid", "16", "--n-test", "16", "--epochs", "1", "--d-model", "8",
+        "--device", "cpu", "--no-progress"]
+
+
+def _npz(path, **mutate):
+    rng = np.random.default_rng(0)
+    z = {"modalities": np.array(["a", "b", "c"]), "task": np.array("regression")}
+    for s in ("train", "valid", "test"):
+        for m in "abc":
+            z[f"{s}_{m}"] = rng.normal(size=(6, 5, 4)).astype(np.float32)
+        z[f"{s}_label"] = rng.uniform(-3, 3, 6)
+    for k, v in mutate.items():
+        if v is None:
+            z.pop(k)
+        else:
+            z[k] = v
+    np.savez(path, **z)
+    return path
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("bad")
+    ck = d / "ck.pt"
+    assert main(["train", *TINY, "--out", str(ck)]) == 0
+    f = {"ck": ck, "dir": d}
+    f["trunc_ck"] = d / "trunc.pt"
+    f["trunc_ck"].write_bytes(ck.read_bytes()[:2000])
+    f["not_ck"] = d / "notes.txt"
+    f["not_ck"].write_text("just text")
+    raw = torch.load(ck, weights_only=True)
+    raw["model_config"]["input_dims"] = [5, 5, 5]
+    f["other_cfg"] = d / "other.pt"
+    torch.save(raw, f["other_cfg"])
+    raw = torch.load(ck, weights_only=True)
+    raw["model_config"]["d_model"] = 16
+    f["other_width"] = d / "width.pt"
+    torch.save(raw, f["other_width"])
+    k2 = d / "k2.npz"
+    main(["data", "synthetic", "--out", str(k2), "--modalities", "P,Q", "--n-train", "8", "--n-valid", "4",
+          "--n-test", "4"])
+    raw = torch.load(ck, weights_only=True)
+    raw["data"] = {"name": "npz", "data_path": str(k2)}
+    f["other_k"] = d / "otherk.pt"
+    torch.save(raw, f["other_k"])
+    f["ok_npz"] = _npz(d / "ok.npz")
+    f["missing_key"] = _npz(d / "mk.npz", valid_label=None)
+    f["wrong_dims"] = _npz(d / "wd.npz", test_b=np.zeros((6, 5, 9), np.float32))
+    f["mismatch"] = _npz(d / "mm.npz", train_c=np.zeros((4, 5, 4), np.float32))
+    f["empty"] = _npz(d / "em.npz", test_a=np.zeros((0, 5, 4)), test_b=np.zeros((0, 5, 4)),
+                      test_c=np.zeros((0, 5, 4)), test_label=np.zeros(0))
+    f["range"] = _npz(d / "rg.npz", train_label=np.full(6, 7.0))
+    f["classes"] = _npz(d / "cl.npz", task=np.array("classification"), num_classes=np.array(2),
+                        train_label=np.array([0, 1, 2, 0, 1, 0]), valid_label=np.zeros(6, np.int64),
+                        test_label=np.ones(6, np.int64))
+    f["trunc_npz"] = d / "tr.npz"
+    f["trunc_npz"].write_bytes(f["ok_npz"].read_bytes()[:300])
+    wrong = d / "mosei_senti_data.pkl"
+    with open(wrong, "wb") as fh:
+        pickle.dump({"train": {"foo": np.zeros(3)}, "valid": {}, "test": {}}, fh)
+    f["wrong_layout"] = wrong
+    meld_bad = d / "MELD_features_raw1.pkl"
+    with open(meld_bad, "wb") as fh:
+        pickle.dump((1, 2, 3), fh)
+    f["meld_bad"] = meld_bad
+    return f
+
+
+CASES = [
+    # masks
+    ("mask wrong length", ["eval", "--checkpoint", "{ck}", "--mask", "0110"], "has 4 bits"),
+    ("mask bad symbol", ["eval", "--checkpoint", "{ck}", "--mask", "01a011"], "symbol 'a'"),
+    ("mask all zero", ["eval", "--checkpoint", "{ck}", "--mask", "000000"], "all-zero"),
+    ("mask unknown path", ["eval", "--checkpoint", "{ck}", "--mask", "T->Z"], "unknown path"),
+    ("flops mask", ["flops", "--preset", "mosei", "--mask", "1111111"], "has 7 bits"),
+    # data files
+    ("npz missing file", ["train", "--dataset", "npz", "--data-path", "{dir}/nope.npz", "--out", "{dir}/x.pt"], "does not exist"),
+    ("npz truncated", ["train", "--dataset", "npz", "--data-path", "{trunc_npz}", "--out", "{dir}/x.pt"], "truncated"),
+    ("npz missing key", ["train", "--dataset", "npz", "--data-path", "{missing_key}", "--out", "{dir}/x.pt"], "missing key 'valid_label'"),
+    ("npz wrong dims", ["train", "--dataset", "npz", "--data-path", "{wrong_dims}", "--out", "{dir}/x.pt"], "feature dim 9"),
+    ("npz mismatched N", ["train", "--dataset", "npz", "--data-path", "{mismatch}", "--out", "{dir}/x.pt"], "4 samples but there are 6 labels"),
+    ("npz empty split", ["train", "--dataset", "npz", "--data-path", "{empty}", "--out", "{dir}/x.pt"], "empty"),
+    ("npz label range", ["train", "--dataset", "npz", "--data-path", "{range}", "--out", "{dir}/x.pt"], "must lie in [-3, 3]"),
+    ("npz class ids", ["train", "--dataset", "npz", "--data-path", "{classes}", "--out", "{dir}/x.pt"], "class ids span"),
+    ("mosei wrong layout", ["train", "--dataset", "mosei", "--data-path", "{wrong_layout}", "--out", "{dir}/x.pt"], "mosei"),
+    ("meld wrong layout", ["train", "--dataset", "meld", "--data-path", "{meld_bad}", "--out", "{dir}/x.pt"], "MELD"),
+    ("no data path", ["train", "--dataset", "mosi", "--out", "{dir}/x.pt"], "needs --data-path"),
+    # checkpoints
+    ("checkpoint missing", ["eval", "--checkpoint", "{dir}/none.pt", "--mask", "111111"], "no such checkpoint"),
+    ("checkpoint truncated", ["eval", "--checkpoint", "{trunc_ck}", "--mask", "111111"], "not a readable checkpoint"),
+    ("not a checkpoint", ["eval", "--checkpoint", "{not_ck}", "--mask", "111111"], "not a readable checkpoint"),
+    ("checkpoint other config", ["eval", "--checkpoint", "{other_cfg}", "--mask", "111111"], "checkpoint expects feature dims [5, 5, 5]"),
+    ("checkpoint weights vs config", ["eval", "--checkpoint", "{other_width}", "--mask", "111111"], "do not fit its config"),
+    ("checkpoint other k", ["eval", "--checkpoint", "{other_k}", "--mask", "111111"], "k=2"),
+    # options
+    ("eval both mask options", ["eval", "--checkpoint", "{ck}", "--mask", "111111", "--all-masks"], "exactly one of"),
+    ("seq-len count", ["flops", "--preset", "mosei", "--mask", "111111", "--seq-len", "1,2"], "--seq-len"),
+    ("bad window", ["train", "--window", "0", "--out", "{dir}/x.pt"], "--window"),
+    ("warmup > epochs", ["search", *TINY, "--warmup", "5", "--workspace", "{dir}/ws"], "--warmup (5) is more than --epochs (1)"),
+    ("unknown run", ["runs", "show", "nope", "--workspace", "{dir}/ws"], "mro runs list"),
+    ("bad lr", ["train", *TINY, "--lr", "-1", "--out", "{dir}/x.pt"], "'lr' must be > 0"),
+    ("batch vs heads", ["train", *TINY, "--d-model", "10", "--out", "{dir}/x.pt"], "divisible"),
+    ("synthetic planted", ["data", "synthetic", "--planted", "T->Q", "--out", "{dir}/s.npz"], "unknown path"),
+    ("synthetic min len", ["data", "synthetic", "--min-len", "2", "--out", "{dir}/s.npz"], "min_len"),
+]
+
+
+@pytest.mark.parametrize("name, argv, match", CASES, ids=[c[0] for c in CASES])
+def test_bad_input_is_one_clear_line(files, capsys, name, argv, match):
+    argv = [a.format(**{k: str(v) for k, v in files.items()}) for a in argv]
+    rc = main(argv)
+    cap = capsys.readouterr()
+    err = cap.err.strip().splitlines()
+    err = [line for line in err if line.startswith("mro: error:")]
+    assert rc == 2, (name, cap.err[-500:])
+    assert len(err) == 1 and match in err[0], (name, cap.err[-500:])
+    assert "Traceback" not in cap.err and cap.out == ""
+
+
+@pytest.mark.parametrize("argv", [["train", "--preset", "nope"], ["search", "--ablation", "nope"],
+                                  ["eval", "--split", "train"], ["bogus"]])
+def test_unknown_choices_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2 and "invalid choice" in capsys.readouterr().err
+
+
+def test_nan_features_are_cleaned_not_rejected(files, tmp_path, caplog):
+    bad = _npz(tmp_path / "nan.npz", train_a=np.full((6, 5, 4), np.nan, np.float32))
+    assert main(["train", "--dataset", "npz", "--data-path", str(bad), *TINY[6:], "--out", str(tmp_path / "n.pt")]) == 0
+    assert "replaced 120 NaN/inf feature values with 0" in caplog.text
+
+
+def test_evaluation_is_deterministic(files, capsys):
+    import json
+
+    docs = []
+    for _ in range(2):
+        assert main(["eval", "--checkpoint", str(files["ck"]), "--all-masks", "--json"]) == 0
+        docs.append(json.loads(capsys.readouterr().out))
+    assert docs[0] == docs[1]
