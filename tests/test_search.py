@@ -178,3 +178,38 @@ def test_failing_search_marks_the_run_failed(tmp_path):
     bad.write_bytes(b"not a zip")
     out = _mro("search", "--dataset", "npz", "--data-path", str(bad), "--workspace", str(ws))
     assert out.returncode == 2 and "truncated" in out.stderr
+
+
+@pytest.mark.slow
+def test_three_searches_at_once_with_a_polling_reader(tmp_path):
+    """Three background searches write one store while this process polls it like the dashboard:
+    no 'database is locked', no lost or duplicated events."""
+    ws = tmp_path / "ws"
+    args = ["search", "--n-train", "160", "--n-valid", "32", "--n-test", "32", "--epochs", "3", "--warmup", "1",
+            "--d-model", "8", "--device", "cpu", "--no-progress", "--workspace", str(ws), "--detach"]
+    ids = []
+    for seed in range(3):
+        out = _mro(*args, "--seed", str(seed))
+        assert out.returncode == 0, out.stderr
+        ids.append(out.stdout.strip())
+    store = RunStore(ws)
+    polls = 0
+
+    def all_done():
+        nonlocal polls
+        polls += 1
+        recs = {r.id: r for r in store.list_runs()}
+        for rid in ids:
+            store.events(rid)
+            store.masks(rid)
+        return all(recs[i].effective_status in ("done", "failed", "interrupted") for i in ids)
+
+    _wait(all_done, 240, "three searches")
+    assert polls > 10
+    for rid in ids:
+        rec = store.get_run(rid)
+        assert rec.status == "done", rec.error
+        assert [e.epoch for e in store.events(rid, kind="epoch")] == [1, 2, 3]
+        assert len(store.masks(rid)) == 63
+        log = open(rec.artifacts["log"]).read()
+        assert "database is locked" not in log and "Traceback" not in log
