@@ -416,7 +416,8 @@ def train_supernet(
         shard = dist_.shard_indices(len(split), ctx, seed=cfg.seed, epoch=epoch) if ctx.enabled else None
         loss = run_epoch(
             runner, split, optimizer, rank_cfg, rng, device=device, indices=shard,
-            sample_masks=(lambda n: [fixed_mask] * n) if fixed_mask is not None else (lambda n: sample_uniform_masks(space, n, rng)),
+            # a fixed subnet is one mask per step (repeating it would only scale the loss)
+            sample_masks=(lambda n: [fixed_mask]) if fixed_mask is not None else (lambda n: sample_uniform_masks(space, n, rng)),
             on_step=on_step,
         )
         bar.close()
