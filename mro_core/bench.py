@@ -160,6 +160,49 @@ def bench_throughput(device: torch.device, repeats: int, batch: int = 64) -> dic
             "d_matmul_gmacs": mm_gmacs, "d_forward_gmacs": fwd_gmacs}
 
 
+def _saved_activation_bytes(fn: Callable[[], torch.Tensor]) -> int:
+    """Bytes of the tensors autograd keeps for backward during ``fn`` (the training activations)."""
+    total = 0
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        nonlocal total
+        total += t.numel() * t.element_size()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        fn()
+    return total
+
+
+def bench_k_scaling(device: torch.device, repeats: int, batch: int = 32) -> dict[str, Any]:
+    """Full-mask training-step time and memory for k = 2..5 modalities (demo width, synthetic
+    shapes), as ratios to k = 2; the path count grows as k(k-1)."""
+    p = get_preset("demo")
+    rows = []
+    for k in range(2, 6):
+        mods = tuple("TAVDE"[:k])
+        cfg = model_config_for(p, modalities=mods, input_dims=(17,) * k, task="regression")
+        torch.manual_seed(0)
+        model = Supernet(cfg).to(device)
+        g = torch.Generator().manual_seed(0)
+        L = p.flops_seq_len
+        b = Batch({m: torch.randn(batch, L, 17, generator=g) for m in mods},
+                  {m: torch.ones(batch, L, dtype=torch.bool) for m in mods}, torch.zeros(batch)).to(device)
+        tcfg = TrainConfig(batch_size=batch, device=device.type)
+        opt = make_optimizer(model, tcfg)
+        full = model.space.full_mask()
+        t = timeit(lambda: train_step(model, b, [full], opt, tcfg, device=device), device, repeats=repeats)
+        params = sum(q.numel() * q.element_size() for q in model.parameters())
+        act = _saved_activation_bytes(lambda: model(b, full).sum())
+        rows.append({"k": k, "paths": model.space.num_paths, "step_s": t, "param_mb": params / 2**20,
+                     "optimizer_mb": 2 * params / 2**20, "activation_mb": act / 2**20})
+    t0, m0 = rows[0]["step_s"], rows[0]["param_mb"] * 3 + rows[0]["activation_mb"]
+    for r in rows:  # memory: weights + AdamW's two moments + saved activations
+        r["step_ratio"] = r.pop("step_s") / t0
+        r["memory_ratio"] = (r["param_mb"] * 3 + r["activation_mb"]) / m0
+    return {"k_scaling": rows}
+
+
 def run_bench(*, quick: bool = False, device: str = "cpu") -> dict[str, Any]:
     """Run every figure; returns ``{"figures": {name: {value, target, note}}, "machine": ...}``."""
     dev = resolve_device(device)
@@ -180,6 +223,7 @@ def run_bench(*, quick: bool = False, device: str = "cpu") -> dict[str, Any]:
     figures = {k: {"value": raw[k], "target": TARGETS[k], "note": notes[k]} for k in TARGETS}
     return {
         "figures": figures,
+        **bench_k_scaling(dev, reps),
         "raw": raw,
         "machine": {"device": str(dev), "torch": torch.__version__, "threads": torch.get_num_threads(),
                     "cpu": platform.processor() or platform.machine(),

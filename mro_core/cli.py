@@ -302,6 +302,9 @@ def cmd_bench(a: argparse.Namespace) -> int:
     else:
         for k, v in doc["figures"].items():
             print(f"{k:48s} {v['value']:.3f}   target {v['target']}   {v['note']}")
+        print("\nscaling with k (full mask, demo width; ratios to k = 2):")
+        print_table([{kk: (round(vv, 3) if isinstance(vv, float) else vv) for kk, vv in r.items()}
+                     for r in doc["k_scaling"]], ["k", "paths", "step_ratio", "memory_ratio", "param_mb", "activation_mb"])
     return 0
 
 
