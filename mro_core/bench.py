@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from mro_core.config import SyntheticConfig, TrainConfig, get_preset, model_config_for
-from mro_core.data.base import Batch, make_batch
+from mro_core.data.base import Batch
 from mro_core.flops import flops_table
 from mro_core.model.supernet import Supernet
 from mro_core.paths import PathSpace

@@ -10,7 +10,7 @@ Command-line values override preset values field by field (see ``mro_core.cli``)
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any, Mapping
 
 DEVICES = ("auto", "cpu", "cuda")

@@ -60,6 +60,20 @@ def init_distributed(device: torch.device) -> DistContext:
     return DistContext(rank, world, local, True)
 
 
+def setup(device: torch.device, *, enabled: bool, batch_size: int) -> tuple[DistContext, torch.device]:
+    """Join the process group when ``enabled``; this rank's device; check the global batch splits.
+
+    Raises:
+        ValueError: outside torchrun, or a batch size the number of processes does not divide.
+    """
+    ctx = init_distributed(device) if enabled else DistContext()
+    if ctx.enabled and device.type == "cuda":
+        device = torch.device("cuda", ctx.local_rank)
+    if batch_size % ctx.world_size:
+        raise ValueError(f"--batch-size {batch_size} must divide by the number of processes ({ctx.world_size})")
+    return ctx, device
+
+
 def shard_indices(n: int, ctx: DistContext, *, seed: int, epoch: int) -> np.ndarray:
     """This rank's sample order for ``epoch`` from ``DistributedSampler`` (shuffled, seeded)."""
     from torch.utils.data import DistributedSampler

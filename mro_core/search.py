@@ -38,7 +38,7 @@ import torch
 
 from mro_core import metrics as M
 from mro_core.checkpoint import Checkpoint, check_compatible, load_checkpoint, save_checkpoint
-from mro_core.config import ModelConfig, TrainConfig, from_dict, to_dict
+from mro_core.config import ModelConfig, TrainConfig, to_dict
 from mro_core.data.base import MultimodalDataset, iter_batches
 from mro_core.flops import flops_table
 from mro_core.jobs import JobCancelled, cancel_requested
@@ -58,6 +58,7 @@ from mro_core.ranking import RANK_LOSSES, RANK_TARGETS, RunningMaskLoss, hard_ra
 from mro_core.train import (
     evaluate_masks,
     make_optimizer,
+    optimizer_to,
     resolve_device,
     restore_rng,
     rng_state,
@@ -181,12 +182,7 @@ def run_search(
     from mro_core import distributed as dist_
 
     out = Path(out)
-    device = resolve_device(train_cfg.device)
-    ctx = dist_.init_distributed(device) if distributed else dist_.DistContext()
-    if ctx.enabled and device.type == "cuda":
-        device = torch.device("cuda", ctx.local_rank)
-    if train_cfg.batch_size % ctx.world_size:
-        raise ValueError(f"--batch-size {train_cfg.batch_size} must divide by the number of processes ({ctx.world_size})")
+    ctx, device = dist_.setup(resolve_device(train_cfg.device), enabled=distributed, batch_size=train_cfg.batch_size)
     if not ctx.is_main:
         store = None
     space = PathSpace(model_cfg.modalities)
@@ -220,10 +216,7 @@ def run_search(
         log.info("resuming search %s after epoch %d", out, prev.epoch)
     model.to(device)
     prior.to(device)
-    for st in optimizer.state.values():
-        for k, v in st.items():
-            if isinstance(v, torch.Tensor) and k != "step":
-                st[k] = v.to(device)
+    optimizer_to(optimizer, device)
 
     split = ds.splits["train"]
     runner = dist_.wrap_ddp(model, ctx, device) if ctx.enabled else model

@@ -107,6 +107,14 @@ def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Adam
     return torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
 
 
+def optimizer_to(optimizer: torch.optim.Optimizer, device: torch.device) -> None:
+    """Move a (CPU-loaded) optimizer state next to its parameters; ``step`` counters stay put."""
+    for st in optimizer.state.values():
+        for k, v in st.items():
+            if isinstance(v, torch.Tensor) and k != "step":
+                st[k] = v.to(device)
+
+
 def check_finite(losses: Tensor, where: str) -> None:
     if not torch.isfinite(losses).all():
         raise NonFiniteLossError(
@@ -365,12 +373,7 @@ def train_supernet(
     from mro_core import distributed as dist_
 
     out = Path(out)
-    device = resolve_device(cfg.device)
-    ctx = dist_.init_distributed(device) if distributed else dist_.DistContext()
-    if ctx.enabled and device.type == "cuda":
-        device = torch.device("cuda", ctx.local_rank)
-    if cfg.batch_size % ctx.world_size:
-        raise ValueError(f"--batch-size {cfg.batch_size} must divide by the number of processes ({ctx.world_size})")
+    ctx, device = dist_.setup(resolve_device(cfg.device), enabled=distributed, batch_size=cfg.batch_size)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     model = Supernet(model_cfg)
@@ -394,11 +397,7 @@ def train_supernet(
         ckpt.epoch, ckpt.history = prev.epoch, prev.history
         log.info("resuming %s after epoch %d", out, prev.epoch)
     model.to(device)
-    # the optimizer state was loaded on CPU; move it next to the parameters
-    for st in optimizer.state.values():
-        for k, v in st.items():
-            if isinstance(v, torch.Tensor) and k != "step":
-                st[k] = v.to(device)
+    optimizer_to(optimizer, device)
     space = model.space
     split = ds.splits["train"]
     runner = dist_.wrap_ddp(model, ctx, device) if ctx.enabled else model

@@ -9,6 +9,18 @@ from typing import Any, Mapping
 from mro_core.metrics import format_metrics, primary_metric
 
 
+def finite_or_none(v: Any) -> float | None:
+    """``float(v)`` when it is a finite number (not a bool), else None: stored rows may hold
+    None, NaN or strings, and a view must show an empty cell rather than crash or invent."""
+    if isinstance(v, bool):
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
 @dataclass(frozen=True)
 class MetricSpec:
     """One displayed metric.

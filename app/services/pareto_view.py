@@ -16,6 +16,7 @@ import io
 import math
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
+from app.services.metrics_view import finite_or_none
 
 
 @dataclass
@@ -37,14 +38,6 @@ class ParetoFront:
     higher_is_better: bool
 
 
-def _finite(v: Any) -> float | None:
-    if isinstance(v, bool):
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
 
 
 def _sweep(feas: list[dict], metric: str, higher_is_better: bool) -> tuple[list[dict], list[dict]]:
@@ -75,7 +68,7 @@ def pareto_front(rows: Iterable[Mapping[str, Any]], metric: str, higher_is_bette
     feas, infeasible = [], []
     for r in rows:
         r = dict(r)
-        m, f = _finite(r.get(metric)), _finite(r.get("mflops"))
+        m, f = finite_or_none(r.get(metric)), finite_or_none(r.get("mflops"))
         (infeasible if m is None or f is None else feas).append(r)
     if not feas:
         return ParetoFront([], [], infeasible, (metric, "mflops"), higher_is_better)
@@ -93,7 +86,7 @@ def best_under_budget(rows: Iterable[Mapping[str, Any]], metric: str, higher_is_
                       budget_mflops: float) -> dict | None:
     """The best row by ``metric`` among rows with MFLOPs <= budget (ties: fewer MFLOPs); None if none."""
     cands = [dict(r) for r in rows
-             if _finite(r.get(metric)) is not None and _finite(r.get("mflops")) is not None
+             if finite_or_none(r.get(metric)) is not None and finite_or_none(r.get("mflops")) is not None
              and float(r["mflops"]) <= budget_mflops + 1e-12]
     if not cands:
         return None

@@ -21,6 +21,7 @@ from typing import Any, Mapping, Sequence
 from mro_core.paths import PathSpace
 
 from app.services.routing import ACTIVE_COLOR, INACTIVE_COLOR, NODE_COLOR, circle_positions
+from app.services.metrics_view import finite_or_none
 
 STAT_KEYS = ("cos", "var_g", "var_a")
 MIX_KEYS = ("alpha", "beta", "gamma")
@@ -61,20 +62,12 @@ def uniform_p(space: PathSpace) -> list[float]:
     return [1.0 / (space.k - 1)] * space.num_paths
 
 
-def _num(v: Any) -> float | None:
-    if isinstance(v, bool):
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
 
 
 def _vector(v: Any, n: int) -> list[float] | None:
     if not isinstance(v, Sequence) or isinstance(v, (str, bytes)) or len(v) != n:
         return None
-    out = [_num(x) for x in v]
+    out = [finite_or_none(x) for x in v]
     return None if any(x is None for x in out) else [float(x) for x in out]  # type: ignore[arg-type]
 
 
@@ -82,7 +75,7 @@ def _stat_vector(v: Any, n: int) -> list[float | None] | None:
     """Like :func:`_vector`, but an edge may be unobserved (None) -- the statistics allow that."""
     if not isinstance(v, Sequence) or isinstance(v, (str, bytes)) or len(v) != n:
         return None
-    out = [_num(x) for x in v]
+    out = [finite_or_none(x) for x in v]
     bad = [x for x, o in zip(v, out) if o is None and x is not None]
     return None if bad else out
 
@@ -120,13 +113,13 @@ def _snapshot(raw: Any, space: PathSpace, where: str, messages: list[str]) -> Pr
         messages.append(f"{where}: 'stats' is not a mapping; left empty")
     epoch = raw.get("epoch")
     return PriorSnapshot(
-        epoch=int(epoch) if _num(epoch) is not None else None,
+        epoch=int(epoch) if finite_or_none(epoch) is not None else None,
         p=p,
-        alpha=_num(raw.get("alpha")),
-        beta=_num(raw.get("beta")),
-        gamma=_num(raw.get("gamma")),
+        alpha=finite_or_none(raw.get("alpha")),
+        beta=finite_or_none(raw.get("beta")),
+        gamma=finite_or_none(raw.get("gamma")),
         stats=stats,
-        spearman=_num(raw.get("spearman")),
+        spearman=finite_or_none(raw.get("spearman")),
     )
 
 

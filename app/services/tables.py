@@ -3,11 +3,11 @@ configs and epoch events. Pure functions over run records; no store access, no S
 
 from __future__ import annotations
 
-import math
 from typing import Any, Iterable, Mapping, Sequence
 
 from app.services.launch import RANK_LOSS_LABELS
 from app.services.runs import flat_metrics, baseline_rows, run_config, run_label, run_result
+from app.services.metrics_view import finite_or_none
 
 PICKS = ("best", "budget", "knee", "prior")
 ABLATION_LABELS = {
@@ -18,24 +18,16 @@ ABLATION_LABELS = {
 }
 
 
-def _num(v: Any) -> float | None:
-    if isinstance(v, bool) or v is None:
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
 
 
 def metric_cells(row: Mapping[str, Any] | None, task: str) -> dict:
     row = row or {}
     if task == "classification":
-        return {"MAE": _num(row.get("sent_mae")), "Corr": _num(row.get("sent_corr")),
-                "Acc-7": _num(row.get("acc7", row.get("acc"))),
-                "Acc-2": _num(row.get("sent_acc2")), "F1": _num(row.get("f1"))}
-    return {"MAE": _num(row.get("mae")), "Corr": _num(row.get("corr")), "Acc-7": _num(row.get("acc7")),
-            "Acc-2": _num(row.get("acc2")), "F1": _num(row.get("f1"))}
+        return {"MAE": finite_or_none(row.get("sent_mae")), "Corr": finite_or_none(row.get("sent_corr")),
+                "Acc-7": finite_or_none(row.get("acc7", row.get("acc"))),
+                "Acc-2": finite_or_none(row.get("sent_acc2")), "F1": finite_or_none(row.get("f1"))}
+    return {"MAE": finite_or_none(row.get("mae")), "Corr": finite_or_none(row.get("corr")), "Acc-7": finite_or_none(row.get("acc7")),
+            "Acc-2": finite_or_none(row.get("acc2")), "F1": finite_or_none(row.get("f1"))}
 
 
 def run_task(rec: Any, default: str = "regression") -> str:
@@ -57,12 +49,12 @@ def run_task(rec: Any, default: str = "regression") -> str:
 def final_spearman(rec: Any, events: Sequence[Mapping[str, Any]]) -> float | None:
     """Spearman rho of the prior vs performance ranking: the run's result, else the last epoch event."""
     res = run_result(rec)
-    v = _num(res.get("spearman"))
+    v = finite_or_none(res.get("spearman"))
     if v is not None:
         return v
     for e in reversed(events):
         pl = e.get("payload") if isinstance(e.get("payload"), Mapping) else {}
-        v = _num(pl.get("spearman"))
+        v = finite_or_none(pl.get("spearman"))
         if v is not None:
             return v
     return None
@@ -81,7 +73,7 @@ def table5_rows(runs: Sequence[Any], pick: str = "best") -> list[dict]:
                 continue
             seen_baselines.add(b["name"])
             rows.append({"Model": str(b["name"]), "Subnet Mask": str(b.get("mask") or "\u2014"),
-                         **metric_cells(b, task), "MFLOPs": _num(b.get("mflops"))})
+                         **metric_cells(b, task), "MFLOPs": finite_or_none(b.get("mflops"))})
     for rec in runs:
         task = run_task(rec)
         picks = run_result(rec).get("picks") or {}
@@ -94,7 +86,7 @@ def table5_rows(runs: Sequence[Any], pick: str = "best") -> list[dict]:
             continue
         p = flat_metrics(p)
         rows.append({"Model": model, "Subnet Mask": str(p.get("mask", "")), **metric_cells(p, task),
-                     "MFLOPs": _num(p.get("mflops"))})
+                     "MFLOPs": finite_or_none(p.get("mflops"))})
     return rows
 
 
@@ -124,11 +116,11 @@ def epoch_curves(run_label_: str, events: Sequence[Mapping[str, Any]]) -> list[d
     out = []
     for e in events:
         pl = e.get("payload") if isinstance(e.get("payload"), Mapping) else {}
-        ep = _num(e.get("epoch", pl.get("epoch")))
+        ep = finite_or_none(e.get("epoch", pl.get("epoch")))
         if ep is None:
             continue
         for key in ("train_loss", "valid_loss", "spearman"):
-            v = _num(pl.get(key))
+            v = finite_or_none(pl.get(key))
             if v is not None:
                 out.append({"run": run_label_, "epoch": int(ep), "series": key, "value": v})
     return out
