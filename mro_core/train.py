@@ -430,8 +430,8 @@ def train_supernet(
         ckpt.optimizer = optimizer.state_dict()
         ckpt.rng = rng_state(rng)
         save_checkpoint(ckpt, out)
-        log.info("epoch %d/%d: train loss %.4f, valid (full mask) loss %.4f, %.1fs",
-                 res.epoch, cfg.epochs, res.train_loss, res.valid.get("loss", float("nan")), res.seconds)
+        log.info("epoch %d/%d: train loss %.4f, valid loss (mask %s) %.4f, %.1fs", res.epoch, cfg.epochs,
+                 res.train_loss, ckpt.extra.get("fixed_mask", "full"), res.valid.get("loss", float("nan")), res.seconds)
         if on_epoch is not None:
             on_epoch(res)
     dist_.barrier(ctx)
