@@ -154,6 +154,19 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dropout", type=float, help="override the preset's dropout")
 
 
+def _add_search_args(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """Options of the search itself, shared by `mro search` and `mro table`."""
+    g = p.add_argument_group("search")
+    g.add_argument("--warmup", type=int, help="epochs of uniform sampling before the prior guides (default 3)")
+    g.add_argument("--rank-loss", choices=("l0", "l1", "l2", "linf"), help="Eq. (2) norm (preset default)")
+    g.add_argument("--rank-target", choices=("prior", "supernet", "both"), help="what the rank terms train (default both)")
+    g.add_argument("--rank-weight", type=float, help="weight of the rank terms (default 1.0)")
+    g.add_argument("--rho", type=float, help="target path density of prior sampling (default 0.5)")
+    g.add_argument("--budget-mflops", type=float, help="FLOPs budget of the 'budget' pick")
+    g.add_argument("--finetune-epochs", type=int, help="train the chosen subnet alone afterwards (default 0)")
+    return g
+
+
 def _model_config(a: argparse.Namespace, preset, ds):
     from mro_core.config import model_config_for
 
@@ -558,15 +571,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train_args(p)
     from mro_core.search import ABLATIONS
 
-    g = p.add_argument_group("search")
-    g.add_argument("--warmup", type=int, help="epochs of uniform sampling before the prior guides (default 3)")
-    g.add_argument("--rank-loss", choices=("l0", "l1", "l2", "linf"), help="Eq. (2) norm (preset default)")
-    g.add_argument("--rank-target", choices=("prior", "supernet", "both"), help="what the rank terms train (default both)")
-    g.add_argument("--rank-weight", type=float, help="weight of the rank terms (default 1.0)")
-    g.add_argument("--rho", type=float, help="target path density of prior sampling (default 0.5)")
+    g = _add_search_args(p)
     g.add_argument("--ablation", choices=ABLATIONS, help="Table 5 ablation (default none)")
-    g.add_argument("--budget-mflops", type=float, help="FLOPs budget of the 'budget' pick")
-    g.add_argument("--finetune-epochs", type=int, help="train the chosen subnet alone afterwards (default 0)")
     g.add_argument("--workspace", default="runs", help="run store folder (default runs/)")
     g.add_argument("--name", help="run name")
     g.add_argument("--out", help="checkpoint path (default <workspace>/<run id>/search.pt)")
@@ -583,14 +589,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--suite", choices=("table5", "table4"), required=True)
     _add_data_args(p)
     _add_train_args(p)
-    g = p.add_argument_group("search")
-    g.add_argument("--warmup", type=int, help="epochs of uniform sampling before the prior guides (default 3)")
-    g.add_argument("--rank-loss", choices=("l0", "l1", "l2", "linf"), help="Table 5: Eq. (2) norm (preset default)")
-    g.add_argument("--rank-target", choices=("prior", "supernet", "both"))
-    g.add_argument("--rank-weight", type=float)
-    g.add_argument("--rho", type=float)
-    g.add_argument("--budget-mflops", type=float, help="FLOPs budget (needed for --pick budget)")
-    g.add_argument("--finetune-epochs", type=int, help="fine-tune each pick alone and report that")
+    g = _add_search_args(p)
     g.add_argument("--pick", choices=("best", "budget", "knee", "prior"), default="best",
                    help="which pick of each search is the table's row (default best)")
     p.add_argument("--seeds", type=int, default=1, help="repeat with this many seeds; mean ± std (default 1)")

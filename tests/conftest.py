@@ -42,6 +42,29 @@ def small_synthetic_cfg() -> SyntheticConfig:
     return SyntheticConfig(n_train=64, n_valid=32, n_test=32, seed=1)
 
 
+def wait_for(cond, timeout: float = 10.0, what: str = "condition"):
+    """Poll ``cond`` until it returns something truthy (returned), or fail after ``timeout`` s."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = cond()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def store(tmp_path):
+    from mro_core.store import RunStore
+
+    s = RunStore(tmp_path / "runs")
+    yield s
+    s.close()
+
+
 @pytest.fixture(autouse=True)
 def _seed():
     torch.manual_seed(0)

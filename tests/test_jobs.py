@@ -7,7 +7,6 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -29,22 +28,7 @@ from mro_core.jobs import (
 from mro_core.store import RunStore
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[RunStore]:
-    s = RunStore(tmp_path / "runs")
-    yield s
-    s.close()
-
-
-def _wait_for(cond, timeout: float = 10.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.01)
+from conftest import wait_for as _wait_for  # noqa: E402
 
 
 # A well-behaved job: stops at a safe point on SIGTERM. It also starts a grandchild, which must go

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import replace
 
 import pytest
@@ -17,6 +16,8 @@ from mro_core.data.synthetic import make_synthetic
 from mro_core.prior import LogitPrior, MRGPrior
 from mro_core.search import SearchConfig, build_prior, run_search
 from mro_core.store import RunStore
+
+from conftest import wait_for
 
 SMALL = SyntheticConfig(n_train=96, n_valid=48, n_test=48, seed=2)
 
@@ -121,13 +122,7 @@ SEARCH_ARGS = ["search", "--n-train", "400", "--n-valid", "64", "--n-test", "64"
 
 
 def _wait(pred, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+    return wait_for(pred, timeout, what)
 
 
 @pytest.mark.slow

@@ -9,7 +9,6 @@ import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Iterator
 
 import pytest
 
@@ -17,22 +16,7 @@ from mro_core import store as store_mod
 from mro_core.store import SCHEMA_VERSION, RunNotFound, RunRecord, RunStore, StoreError, pid_alive
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[RunStore]:
-    s = RunStore(tmp_path / "runs")
-    yield s
-    s.close()
-
-
-def _wait_for(cond, timeout: float = 10.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.01)
+from conftest import wait_for as _wait_for  # noqa: E402
 
 
 def _dead_pid() -> int:
