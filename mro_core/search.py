@@ -291,7 +291,7 @@ def run_search(
             "hard_rank": float(np.mean(step_hard)) if step_hard else None,
             "spearman": float(np.mean(step_rho)) if step_rho else None,
             "p": rec["p"], "alpha": rec.get("alpha"), "beta": rec.get("beta"), "gamma": rec.get("gamma"),
-            "stats": _stats_dict(rec), "rho": cfg.rho, "seconds": time.perf_counter() - t0,
+            "stats": rec.get("raw") or {}, "rho": cfg.rho, "seconds": time.perf_counter() - t0,
         }
         history.append(event)
         save(epoch + 1)
@@ -400,13 +400,6 @@ def finetune_pick(ds: MultimodalDataset, model_cfg: ModelConfig, train_cfg: Trai
             "finetuned_test": after["test"], "checkpoint": str(path)}
 
 
-def _stats_dict(rec: dict) -> dict:
-    raw = rec.get("raw") or {}
-    if isinstance(raw, dict):
-        return raw
-    return {}
-
-
 def _record_static_stats(model: Supernet, ds: MultimodalDataset, stats: EdgeStats, cfg: SearchConfig,
                          device: torch.device) -> None:
     """cos and attention variance on the first validation batches (no grad, eval mode)."""
@@ -430,7 +423,7 @@ def _prior_payload(prior: PathPrior, stats: EdgeStats, running: RunningMaskLoss,
     return {
         "kind": rec["kind"], "paths": rec["paths"], "p": rec["p"],
         "alpha": rec.get("alpha"), "beta": rec.get("beta"), "gamma": rec.get("gamma"),
-        "stats": _stats_dict(rec), "normalised": rec.get("normalised"),
+        "stats": rec.get("raw") or {}, "normalised": rec.get("normalised"),
         "history": [{k: h.get(k) for k in keys} for h in history],
         "state": {k: v.detach().cpu() for k, v in prior.state_dict().items()},
         "stats_state": stats.state_dict(),
