@@ -202,3 +202,28 @@ def test_tables_from_results():
     row = tables.table5_rows([cls], "best")[0]
     assert row["Acc-7"] == 0.6 and row["MAE"] is None
     assert tables.percent_cells([{"F1": 0.5, "MAE": 0.2}], ["F1"]) == [{"F1": 50.0, "MAE": 0.2}]
+
+
+@pytest.mark.slow
+def test_a_k4_search_launched_like_the_search_page_runs_to_the_end(tmp_path):
+    """The Search page's command for four synthetic modalities runs a real k = 4 search."""
+    import subprocess
+
+    import torch
+
+    from conftest import wait_for
+    from mro_core.store import RunStore
+
+    req = launch.SearchRequest(dataset="synthetic", preset="demo", epochs=1, warmup=0, masks_per_step=4,
+                               rank_loss="l1", ablation="none", seed=0, name="k4", budget_mflops=None,
+                               synthetic={"n-train": 64, "n-valid": 32, "n-test": 32, "modalities": "T,A,V,D",
+                                          "planted": "T->A,D->T"})
+    out = subprocess.run(launch.search_argv(req, tmp_path / "ws"), capture_output=True, text=True, timeout=120)
+    rid = launch.parse_run_id(out.stdout)
+    assert out.returncode == 0 and rid, out.stderr[-1000:]
+    store = RunStore(tmp_path / "ws")
+    wait_for(lambda: store.get_run(rid).effective_status not in ("queued", "running"), 240, "k = 4 search")
+    rec = store.get_run(rid)
+    assert rec.status == "done", rec.error
+    raw = torch.load(rec.checkpoint, weights_only=True)
+    assert raw["model_config"]["modalities"] == ["T", "A", "V", "D"] and len(raw["mask_table"]) == 4095
