@@ -367,10 +367,9 @@ def train_supernet(
 
     from tqdm import tqdm
 
+    from mro_core import distributed as dist_
     from mro_core.checkpoint import Checkpoint, check_compatible, load_checkpoint, save_checkpoint
     from mro_core.config import to_dict
-
-    from mro_core import distributed as dist_
 
     out = Path(out)
     ctx, device = dist_.setup(resolve_device(cfg.device), enabled=distributed, batch_size=cfg.batch_size)
