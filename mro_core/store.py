@@ -286,6 +286,15 @@ def _mask_bits(mask: Any) -> str:
     return bits
 
 
+def _filtered(sql: str, args: list[Any], conditions: Mapping[str, Any]) -> tuple[str, list[Any]]:
+    """``sql`` plus ``AND <condition>`` for each condition whose value is not None."""
+    for cond, value in conditions.items():
+        if value is not None:
+            sql += f" AND {cond}"
+            args.append(value)
+    return sql, args
+
+
 def _check_status(status: str) -> None:
     if status not in STATUSES:
         raise ValueError(f"unknown run status {status!r}; allowed: {', '.join(STATUSES)}")
@@ -773,14 +782,8 @@ class RunStore:
         Raises:
             RunNotFound: no such run.
         """
-        sql = "SELECT id, run_id, kind, epoch, payload, time FROM events WHERE run_id = ?"
-        args: list[Any] = [run_id]
-        if kind is not None:
-            sql += " AND kind = ?"
-            args.append(kind)
-        if since_id is not None:
-            sql += " AND id > ?"
-            args.append(int(since_id))
+        sql, args = _filtered("SELECT id, run_id, kind, epoch, payload, time FROM events WHERE run_id = ?",
+                              [run_id], {"kind = ?": kind, "id > ?": None if since_id is None else int(since_id)})
         sql += " ORDER BY id"
         if limit is not None:
             sql += " LIMIT ?"
@@ -844,14 +847,8 @@ class RunStore:
         Raises:
             RunNotFound: no such run.
         """
-        sql = "SELECT mask, split, source, mflops, metrics FROM masks WHERE run_id = ?"
-        args: list[Any] = [run_id]
-        if split is not None:
-            sql += " AND split = ?"
-            args.append(split)
-        if source is not None:
-            sql += " AND source = ?"
-            args.append(source)
+        sql, args = _filtered("SELECT mask, split, source, mflops, metrics FROM masks WHERE run_id = ?",
+                              [run_id], {"split = ?": split, "source = ?": source})
         sql += " ORDER BY mask, split, source"
         with self._read("read masks") as conn:
             rows = conn.execute(sql, args).fetchall()

@@ -222,17 +222,13 @@ def evaluate_masks(
 ) -> list[dict]:
     """Metrics of each mask (shared weights): ``[{"mask": "011011", "loss": ..., metrics...}]``."""
     outs = predict_masks(model, split, masks, batch_size=batch_size, device=device)
-    rows = []
-    y = torch.as_tensor(split.labels)
     for m, out in zip(masks, outs):
         if not np.isfinite(out).all():
             raise NonFiniteLossError(f"mask {PathSpace.to_bits(m)} produced non-finite outputs")
-        row = {"mask": PathSpace.to_bits(m)}
-        batch = Batch({}, {}, y, {k: torch.as_tensor(v) for k, v in split.extra.items()})
-        row["loss"] = float(mask_losses(model.cfg, torch.as_tensor(out)[None], batch)[0])
-        row.update(metrics_from_outputs(model.cfg, out, split))
-        rows.append(row)
-    return rows
+    labels = Batch({}, {}, torch.as_tensor(split.labels), {k: torch.as_tensor(v) for k, v in split.extra.items()})
+    losses = mask_losses(model.cfg, torch.as_tensor(outs), labels).tolist()  # all masks at once
+    return [{"mask": PathSpace.to_bits(m), "loss": loss, **metrics_from_outputs(model.cfg, out, split)}
+            for m, out, loss in zip(masks, outs, losses)]
 
 
 # ---------------------------------------------------------------------------------- training

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +14,10 @@ from mro_core.config import ModelConfig, SyntheticConfig
 from mro_core.data.base import Batch
 
 DEVICE = os.environ.get("TORCH_DEVICE", "cpu")
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # the dashboard's `app` package lives at the repository root
+    sys.path.insert(0, str(ROOT))
 
 
 def tiny_config(k: int = 3, **kw) -> ModelConfig:
@@ -63,6 +69,31 @@ def store(tmp_path):
     s = RunStore(tmp_path / "runs")
     yield s
     s.close()
+
+
+@pytest.fixture
+def open_app(monkeypatch, tmp_path):
+    """AppTest of the dashboard with an empty workspace and data root under ``tmp_path``:
+    ``open_app(page="pages/x.py", query={...})``. ``st.cache_resource`` is cleared before each
+    app and afterwards (AppTest instances share the process-wide cache)."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from app.services import settings
+
+    monkeypatch.setenv(settings.WORKSPACE_ENV, str(tmp_path / "runs"))
+    monkeypatch.setenv(settings.DATA_ROOT_ENV, str(tmp_path / "data"))
+    app = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
+
+    def make(page: str | None = None, query: dict | None = None) -> AppTest:
+        st.cache_resource.clear()
+        at = AppTest.from_file(app, default_timeout=60)
+        at.query_params.update(query or {})
+        at.run()
+        return at.switch_page(page).run() if page else at
+
+    yield make
+    st.cache_resource.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -12,30 +12,18 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import streamlit as st  # noqa: E402
-from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from mro_core.checkpoint import load_checkpoint  # noqa: E402
 
-from app.services import settings  # noqa: E402
 from app.services import state as S  # noqa: E402
 
-APP = str(ROOT / "app" / "main.py")
 HAS_STORE = importlib.util.find_spec("mro_core.store") is not None
 TABLE5 = ["Model", "Subnet Mask", "MAE", "Corr", "Acc-7", "Acc-2", "F1", "MFLOPs"]
 
 
 @pytest.fixture
-def make_app(monkeypatch, tmp_path):
-    monkeypatch.setenv(settings.WORKSPACE_ENV, str(tmp_path / "runs"))
-
-    def make() -> AppTest:
-        st.cache_resource.clear()
-        at = AppTest.from_file(APP, default_timeout=60).run()
-        return at.switch_page("pages/compare.py").run()
-
-    yield make
-    st.cache_resource.clear()
+def make_app(open_app):
+    return lambda: open_app("pages/compare.py")
 
 
 def test_smoke_checkpoint_rows(make_app):

@@ -13,7 +13,6 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import streamlit as st  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from mro_core.checkpoint import load_checkpoint  # noqa: E402
@@ -22,24 +21,13 @@ from app.services import settings  # noqa: E402
 from app.services import state as S  # noqa: E402
 from app.services.metrics_view import display_value, format_mflops  # noqa: E402
 
-APP = str(ROOT / "app" / "main.py")
 DEMO = ROOT / "checkpoints" / "demo.pt"
 TABLE = {r["mask"]: r for r in load_checkpoint(DEMO).mask_table}
 
 
 @pytest.fixture
-def make_app(monkeypatch, tmp_path):
-    monkeypatch.setenv(settings.WORKSPACE_ENV, str(tmp_path / "runs"))
-    monkeypatch.setenv(settings.DATA_ROOT_ENV, str(tmp_path / "data"))
-
-    def make(query: dict | None = None) -> AppTest:
-        st.cache_resource.clear()
-        at = AppTest.from_file(APP, default_timeout=60)
-        at.query_params.update(query or {})
-        return at.run()
-
-    yield make
-    st.cache_resource.clear()
+def make_app(open_app):
+    return lambda query=None: open_app(query=query)
 
 
 def metrics(at: AppTest) -> dict[str, str]:

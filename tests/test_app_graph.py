@@ -12,7 +12,6 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import streamlit as st  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from mro_core.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
@@ -20,15 +19,12 @@ from mro_core.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
 from app.services import settings  # noqa: E402
 from app.services import state as S  # noqa: E402
 
-APP = str(ROOT / "app" / "main.py")
 DEMO = ROOT / "checkpoints" / "demo.pt"
 PATHS = ["T->A", "T->V", "A->T", "A->V", "V->T", "V->A"]
 
 
 @pytest.fixture
-def make_app(monkeypatch, tmp_path):
-    monkeypatch.setenv(settings.WORKSPACE_ENV, str(tmp_path / "runs"))
-
+def make_app(open_app, monkeypatch, tmp_path):
     def make(prior=None, *, with_prior: bool = True, query: dict | None = None) -> AppTest:
         """The app on a copy of the demo checkpoint whose prior is ``prior`` (with_prior=False: the
         shipped demo as it is)."""
@@ -38,14 +34,9 @@ def make_app(monkeypatch, tmp_path):
             path = tmp_path / "with_prior.pt"
             save_checkpoint(ck, path)
             monkeypatch.setattr(settings, "DEMO_CHECKPOINT", path)
-        st.cache_resource.clear()
-        at = AppTest.from_file(APP, default_timeout=60)
-        at.query_params.update(query or {})
-        at.run()
-        return at.switch_page("pages/graph.py").run()
+        return open_app("pages/graph.py", query=query)
 
-    yield make
-    st.cache_resource.clear()
+    return make
 
 
 def table(at: AppTest):

@@ -13,32 +13,21 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import streamlit as st  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from mro_core.checkpoint import load_checkpoint  # noqa: E402
 
-from app.services import settings  # noqa: E402
 from app.services import state as S  # noqa: E402
 from app.services.pareto_view import best_under_budget  # noqa: E402
 
-APP = str(ROOT / "app" / "main.py")
 DEMO = ROOT / "checkpoints" / "demo.pt"
 ROWS = load_checkpoint(DEMO).mask_table
 HAS_STORE = importlib.util.find_spec("mro_core.store") is not None
 
 
 @pytest.fixture
-def make_app(monkeypatch, tmp_path):
-    monkeypatch.setenv(settings.WORKSPACE_ENV, str(tmp_path / "runs"))
-
-    def make() -> AppTest:
-        st.cache_resource.clear()
-        at = AppTest.from_file(APP, default_timeout=60).run()
-        return at.switch_page("pages/pareto.py").run()
-
-    yield make
-    st.cache_resource.clear()
+def make_app(open_app):
+    return lambda: open_app("pages/pareto.py")
 
 
 def figure(at: AppTest) -> dict:

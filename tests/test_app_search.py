@@ -20,15 +20,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import streamlit as st  # noqa: E402
-from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from app.services import launch  # noqa: E402
 from app.services import runs as run_svc  # noqa: E402
-from app.services import settings  # noqa: E402
 from app.services import state as S  # noqa: E402
 
-APP = str(ROOT / "app" / "main.py")
 HAS_STORE = importlib.util.find_spec("mro_core.store") is not None
 
 
@@ -46,17 +42,8 @@ def launched(monkeypatch):
 
 
 @pytest.fixture
-def make_app(monkeypatch, tmp_path):
-    monkeypatch.setenv(settings.WORKSPACE_ENV, str(tmp_path / "runs"))
-    monkeypatch.setenv(settings.DATA_ROOT_ENV, str(tmp_path / "data"))
-
-    def make() -> AppTest:
-        st.cache_resource.clear()
-        at = AppTest.from_file(APP, default_timeout=60).run()
-        return at.switch_page("pages/search.py").run()
-
-    yield make
-    st.cache_resource.clear()
+def make_app(open_app):
+    return lambda: open_app("pages/search.py")
 
 
 def test_smoke_without_runs(make_app):
