@@ -9,7 +9,6 @@ Modal Relation Graph prior, the per-mask table (shared-weight metrics and MFLOPs
 
 from __future__ import annotations
 
-import os
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,25 +69,13 @@ class Checkpoint:
 def atomic_torch_save(obj: Any, path: str | Path) -> Path:
     """``torch.save`` to a temp file in the same folder, fsync, then rename over ``path``.
 
-    A crash mid-write leaves the previous file intact. A full disk or unwritable folder is a
-    clear :class:`OSError` naming the path.
+    A crash mid-write leaves the previous file intact. Any failure of ``torch.save`` (a full disk
+    is a ``RuntimeError`` there, not an ``OSError``) is one :class:`~mro_core.atomic.WriteError`
+    naming the path and the cause, with the temp file removed (see :mod:`mro_core.atomic`).
     """
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as e:
-        try:
-            tmp.unlink(missing_ok=True)  # type: ignore[possibly-undefined]
-        except (OSError, UnboundLocalError):
-            pass
-        raise OSError(f"cannot write {path}: {e.strerror or e}; check free disk space and permissions") from None
-    return path
+    from mro_core.atomic import atomic_write
+
+    return atomic_write(path, lambda f: torch.save(obj, f))
 
 
 def save_checkpoint(ckpt: Checkpoint, path: str | Path) -> Path:

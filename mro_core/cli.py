@@ -463,6 +463,7 @@ def cmd_runs(a: argparse.Namespace) -> int:
 
 
 def cmd_table(a: argparse.Namespace) -> int:
+    from mro_core.atomic import atomic_write_text
     from mro_core.config import get_preset
     from mro_core.tables import run_table
 
@@ -479,9 +480,8 @@ def cmd_table(a: argparse.Namespace) -> int:
                     pick=a.pick, store=store)
     out = Path(a.out) if a.out else None
     if out:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.with_suffix(".md").write_text(doc["markdown"])
-        out.with_suffix(".csv").write_text(doc["csv"])
+        atomic_write_text(out.with_suffix(".md"), doc["markdown"])
+        atomic_write_text(out.with_suffix(".csv"), doc["csv"])
     rid = store.create_run(f"{a.suite} ({a.dataset})", "table", {"argv": a.argv, "suite": a.suite, "seeds": seeds})
     store.finish(rid, "done", result={k: doc[k] for k in ("suite", "seeds", "pick", "rows", "markdown")})
     if a.json:
@@ -661,7 +661,25 @@ def _user_errors() -> tuple[type[BaseException], ...]:
             ValueError, OSError)
 
 
+def _check_outputs(a: argparse.Namespace) -> None:
+    """Refuse an unusable ``--out`` (a directory, an unwritable folder) before any work is done."""
+    from mro_core.atomic import check_output_path
+
+    out = getattr(a, "out", None)
+    if out:
+        check_output_path(Path(out).with_suffix(".md") if a.command == "table" else out)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """The ``mro`` command; an interrupt at any moment (even while torch imports) is one line."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("mro: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
     ap = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     a = ap.parse_args(argv)
@@ -671,10 +689,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for noisy in ("fvcore", "iopath"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
     try:
+        _check_outputs(a)
         return int(a.func(a) or 0)
-    except KeyboardInterrupt:
-        print("mro: interrupted", file=sys.stderr)
-        return 130
     except _user_errors() as e:
         if a.verbose:
             raise

@@ -106,10 +106,10 @@ def load_npz(path: str | Path) -> MultimodalDataset:
 def save_npz(ds: MultimodalDataset, path: str | Path) -> Path:
     """Write ``ds`` in the generic format (lengths are saved for right-padded data).
 
-    The write is atomic: a temporary file in the same folder is renamed over ``path``.
+    The write is atomic (:func:`mro_core.atomic.atomic_write`); a failed write is one
+    :class:`~mro_core.atomic.WriteError` and leaves no temp file.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     arrays: dict[str, np.ndarray] = {
         "modalities": np.array(ds.modalities),
         "task": np.array(ds.task),
@@ -127,8 +127,6 @@ def save_npz(ds: MultimodalDataset, path: str | Path) -> Path:
             if np.array_equal(v, np.arange(v.shape[1])[None, :] < lengths[:, None]):
                 arrays[f"{s}_{m}_len"] = lengths.astype(np.int64)
         arrays[f"{s}_label"] = sp.labels
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        np.savez_compressed(f, **arrays)
-    tmp.replace(path)
-    return path
+    from mro_core.atomic import atomic_write
+
+    return atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
