@@ -30,6 +30,7 @@ _CAUSES = {
     errno.EROFS: "read-only file system",
     errno.EISDIR: "it is a directory",
     errno.ENOTDIR: "a parent is a file, not a directory",
+    errno.EEXIST: "a parent is a file, not a directory",  # mkdir over a file
 }
 
 

@@ -146,8 +146,15 @@ def build_model(ckpt: Checkpoint) -> "Supernet":  # noqa: F821
     return model
 
 
-def check_compatible(cfg: ModelConfig, modalities: tuple[str, ...], input_dims: tuple[int, ...], task: str) -> None:
-    """Raise :class:`CheckpointError` when a checkpoint's model cannot read this dataset."""
+def check_compatible(
+    cfg: ModelConfig, modalities: tuple[str, ...], input_dims: tuple[int, ...], task: str,
+    num_classes: int | None = None,
+) -> None:
+    """Raise :class:`CheckpointError` when a checkpoint's model cannot read this dataset.
+
+    Checks modalities (names and order), feature dims, task and, for classification when
+    ``num_classes`` is given, that the data's class ids fit the model's head.
+    """
     if tuple(cfg.modalities) != tuple(modalities):
         raise CheckpointError(
             f"checkpoint was trained on modalities {list(cfg.modalities)} but the data has "
@@ -160,28 +167,78 @@ def check_compatible(cfg: ModelConfig, modalities: tuple[str, ...], input_dims: 
         )
     if cfg.task != task:
         raise CheckpointError(f"checkpoint is for a {cfg.task} task but the data is {task}")
+    if task == "classification" and num_classes is not None and num_classes > cfg.out_dim:
+        raise CheckpointError(
+            f"checkpoint's head has {cfg.out_dim} classes but the data has {num_classes}; "
+            "use a checkpoint trained on this data"
+        )
 
 
-def dataset_for(ckpt: Checkpoint, data_path: str | Path | None = None) -> "MultimodalDataset":  # noqa: F821
-    """Re-open the dataset a checkpoint was trained on (``data_path`` overrides the stored one).
+FILE_KINDS = ("npz", "mosei", "mosi", "meld")
 
-    Synthetic data is regenerated from its stored config (same seed, same arrays).
+
+def data_kind(ckpt: Checkpoint, data_path: str | Path | None, dataset: str | None) -> str:
+    """The dataset kind to open: ``dataset`` if named, else detected from ``data_path``, else stored.
+
+    Detection: a ``.npz`` file is ``npz``; otherwise the checkpoint's own file kind; otherwise a
+    name containing ``mosei``, ``mosi`` or ``meld``. A checkpoint trained on synthetic data never
+    silently ignores ``data_path`` (that was issue 14: a wrong answer reported as the user's).
+    """
+    stored = (ckpt.data or {}).get("name")
+    if dataset:
+        kind = dataset
+    elif data_path is None:
+        kind = stored
+    elif Path(data_path).suffix.lower() == ".npz":
+        kind = "npz"
+    elif stored in FILE_KINDS:
+        kind = stored
+    else:
+        low = Path(data_path).name.lower()
+        kind = next((k for k in ("mosei", "mosi", "meld") if k in low), None)
+        if kind is None:
+            raise CheckpointError(
+                f"cannot tell what kind of data {data_path} is; pass --dataset {'|'.join(FILE_KINDS)}"
+            )
+    if not kind:
+        raise CheckpointError("checkpoint does not record its dataset; pass --dataset and --data-path")
+    if kind == "synthetic" and data_path is not None:
+        raise CheckpointError(
+            f"--data-path {data_path} is not used by synthetic data; pass --dataset {'|'.join(FILE_KINDS)} "
+            "to evaluate on a file"
+        )
+    return kind
+
+
+def dataset_for(
+    ckpt: Checkpoint, data_path: str | Path | None = None, dataset: str | None = None,
+) -> "MultimodalDataset":  # noqa: F821
+    """Open the data to evaluate a checkpoint on, checked against the checkpoint.
+
+    Without arguments, re-opens the dataset the checkpoint was trained on (synthetic data is
+    regenerated from its stored config: same seed, same arrays). ``data_path`` (and ``dataset``,
+    the kind, detected when not given, see :func:`data_kind`) open another file instead; it is
+    loaded, never ignored.
+
+    Raises:
+        CheckpointError: the kind cannot be told, or the data does not fit the checkpoint
+            (modalities, dims, task, classes).
+        DataError: the file is missing or unreadable.
     """
     from mro_core.config import SyntheticConfig
     from mro_core.data import load_dataset
 
     d = ckpt.data or {}
-    name = d.get("name")
-    if not name:
-        raise CheckpointError("checkpoint does not record its dataset; pass --dataset and --data-path")
-    syn = from_dict(SyntheticConfig, d["synthetic"]) if d.get("synthetic") else None
+    kind = data_kind(ckpt, data_path, dataset)
+    same = kind == d.get("name")
+    syn = from_dict(SyntheticConfig, d["synthetic"]) if kind == "synthetic" and same and d.get("synthetic") else None
     ds = load_dataset(
-        name,
-        data_path or d.get("data_path"),
+        kind,
+        data_path if data_path is not None else (d.get("data_path") if same else None),
         synthetic=syn,
-        aligned=d.get("aligned", True),
-        window=d.get("window", 5),
-        seed=d.get("seed", 0),
+        aligned=d.get("aligned", True) if same else True,
+        window=d.get("window", 5) if same else 5,
+        seed=d.get("seed", 0) if same else 0,
     )
-    check_compatible(ckpt.model_config, ds.modalities, ds.input_dims, ds.task)
+    check_compatible(ckpt.model_config, ds.modalities, ds.input_dims, ds.task, ds.num_classes)
     return ds

@@ -227,7 +227,7 @@ def _open_checkpoint(a: argparse.Namespace):
     from mro_core.train import resolve_device
 
     ckpt = load_checkpoint(a.checkpoint)
-    ds = dataset_for(ckpt, getattr(a, "data_path", None))
+    ds = dataset_for(ckpt, getattr(a, "data_path", None), getattr(a, "dataset", None))
     device = resolve_device(getattr(a, "device", None) or "auto")
     model = build_model(ckpt).to(device)
     torch.manual_seed(0)
@@ -503,7 +503,7 @@ def cmd_quality(a: argparse.Namespace) -> int:
     space = PathSpace(ckpt.model_config.modalities)
     masks = [space.parse(m) for m in a.masks.split(";")] if a.masks else None
     doc = supernet_quality(ckpt, masks=masks, n_masks=a.n_masks, epochs=a.epochs, workdir=a.workdir,
-                           data_path=a.data_path, progress=not a.no_progress)
+                           data_path=a.data_path, dataset=a.dataset, progress=not a.no_progress)
     if a.json:
         print_json(doc)
         return 0
@@ -543,6 +543,8 @@ def cmd_demo(a: argparse.Namespace) -> int:
 
 # -------------------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
+    from mro_core.data import DATASETS
+
     ap = argparse.ArgumentParser(prog="mro", description="MRO: explore the routing paths of a multimodal CMT supernet.")
     ap.add_argument("--version", action="version", version=f"mro {__version__}")
     ap.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -610,7 +612,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mask", help="one mask: 011011, [0,1,1,0,1,1], 0,1,1,0,1,1 or T->V,A->T,...")
     p.add_argument("--all-masks", action="store_true", help="every non-empty mask")
     p.add_argument("--split", choices=("valid", "test"), default="valid")
-    p.add_argument("--data-path", help="override the data path stored in the checkpoint")
+    p.add_argument("--data-path", help="evaluate on this file instead of the checkpoint's data (checked against it)")
+    p.add_argument("--dataset", choices=DATASETS, help="kind of --data-path (default: detected, else the checkpoint's)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
@@ -631,7 +634,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-masks", type=int, default=12, help="size of the default mask set (default 12)")
     p.add_argument("--epochs", type=int, help="stand-alone epochs (default: the checkpoint's)")
     p.add_argument("--workdir", default="runs/quality", help="where stand-alone checkpoints go")
-    p.add_argument("--data-path", help="override the data path stored in the checkpoint")
+    p.add_argument("--data-path", help="evaluate on this file instead of the checkpoint's data (checked against it)")
+    p.add_argument("--dataset", choices=DATASETS, help="kind of --data-path (default: detected, else the checkpoint's)")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_quality)

@@ -51,6 +51,7 @@ def supernet_quality(
     epochs: int | None = None,
     workdir: str | Path,
     data_path: str | None = None,
+    dataset: str | None = None,
     progress: bool = False,
 ) -> dict:
     """Train each mask alone and compare rankings (see the module docstring).
@@ -61,7 +62,7 @@ def supernet_quality(
     """
     if not ckpt.mask_table:
         raise ValueError("the checkpoint has no per-mask table; it must come from `mro train` or `mro search`")
-    ds = dataset_for(ckpt, data_path)
+    ds = dataset_for(ckpt, data_path, dataset)
     space = PathSpace(ckpt.model_config.modalities)
     table = {r["mask"]: r for r in ckpt.mask_table}
     rng = np.random.default_rng(ckpt.train_config.seed)

@@ -76,7 +76,39 @@ def files(tmp_path_factory):
     with open(meld_bad, "wb") as fh:
         pickle.dump((1, 2, 3), fh)
     f["meld_bad"] = meld_bad
+    # hostile / broken headers: sizes declared far beyond the file (issue 14, item 4)
+    f["huge_npz"] = _with_member(f["ok_npz"], d / "huge.npz", "train_a", _npy_header((10**9, 10**9, 4)))
+    f["lying_npz"] = _with_member(f["ok_npz"], d / "lying.npz", "valid_b", _npy_header((6, 5, 4000)))
+    f["broken_header_npz"] = _with_member(f["ok_npz"], d / "bh.npz", "test_c", b"\x93NUMPY\x01\x00\x10\x00{'descr': 12}   \n")
+    (d / "hp").mkdir()
+    f["huge_pkl"] = d / "hp" / "mosei_senti_data.pkl"
+    f["huge_pkl"].write_bytes(b"\x80\x04\x8e" + (2**31).to_bytes(8, "little") + b"abc.")
+    # data that does not fit the (k=3, dims 17, regression) synthetic checkpoint (issue 14, item 1)
+    f["k2_npz"] = k2
+    f["cls_npz"] = _npz(d / "cls3.npz", task=np.array("classification"), num_classes=np.array(2),
+                        **{f"{s}_{m}": np.zeros((6, 5, 17), np.float32) for s in ("train", "valid", "test") for m in "abc"},
+                        **{f"{s}_label": np.array([0, 1, 0, 1, 0, 1]) for s in ("train", "valid", "test")})
+    f["odd_name"] = d / "features.bin"
+    f["odd_name"].write_bytes(b"x")
     return f
+
+
+def _npy_header(shape) -> bytes:
+    import io
+
+    b = io.BytesIO()
+    np.lib.format.write_array_header_1_0(b, {"descr": "<f4", "fortran_order": False, "shape": shape})
+    return b.getvalue() + b"\0" * 64
+
+
+def _with_member(src, dst, key, blob):
+    """A copy of the npz ``src`` whose member ``key`` is replaced by raw ``blob``."""
+    import zipfile
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for info in zin.infolist():
+            zout.writestr(info, blob if info.filename == f"{key}.npy" else zin.read(info))
+    return dst
 
 
 CASES = [
@@ -98,6 +130,23 @@ CASES = [
     ("mosei wrong layout", ["train", "--dataset", "mosei", "--data-path", "{wrong_layout}", "--out", "{dir}/x.pt"], "mosei"),
     ("meld wrong layout", ["train", "--dataset", "meld", "--data-path", "{meld_bad}", "--out", "{dir}/x.pt"], "MELD"),
     ("no data path", ["train", "--dataset", "mosi", "--out", "{dir}/x.pt"], "needs --data-path"),
+    ("npz huge declared shape", ["train", "--dataset", "npz", "--data-path", "{huge_npz}", "--out", "{dir}/x.pt"], "declares shape [1000000000, 1000000000, 4]"),
+    ("npz shape beyond file", ["train", "--dataset", "npz", "--data-path", "{lying_npz}", "--out", "{dir}/x.pt"], "but the file holds"),
+    ("npz broken header", ["train", "--dataset", "npz", "--data-path", "{broken_header_npz}", "--out", "{dir}/x.pt"], "broken array header"),
+    ("pickle huge declared item", ["train", "--dataset", "mosei", "--data-path", "{huge_pkl}", "--out", "{dir}/x.pt"], "more bytes but only 0 are left"),
+    # outputs
+    ("train out is a directory", ["train", *TINY, "--out", "{dir}"], "is a directory"),
+    ("data out is a directory", ["data", "synthetic", "--out", "{dir}"], "is a directory"),
+    ("table out parent is a file", ["table", "--suite", "table5", *TINY[:-1], "--workspace", "{dir}/ws", "--out", "{not_ck}/t"], "a parent is a file"),
+    # eval on another file: loaded and checked, never ignored
+    ("eval data missing", ["eval", "--checkpoint", "{ck}", "--mask", "111111", "--data-path", "/nonexistent/x.npz"], "does not exist"),
+    ("eval data other k", ["eval", "--checkpoint", "{ck}", "--mask", "111111", "--data-path", "{k2_npz}"], "k=2"),
+    ("eval data other dims", ["eval", "--checkpoint", "{ck}", "--mask", "111111", "--data-path", "{ok_npz}"], "trained on modalities"),
+    ("eval data other task", ["eval", "--checkpoint", "{ck}", "--mask", "111111", "--data-path", "{cls_npz}", "--dataset", "npz"], "trained on modalities"),
+    ("eval data kind unknown", ["eval", "--checkpoint", "{ck}", "--mask", "111111", "--data-path", "{odd_name}"], "pass --dataset"),
+    ("eval synthetic with path", ["eval", "--checkpoint", "{ck}", "--mask", "111111", "--dataset", "synthetic", "--data-path", "{ok_npz}"], "not used by synthetic"),
+    ("eval wrong kind", ["eval", "--checkpoint", "{ck}", "--mask", "111111", "--dataset", "mosei", "--data-path", "{ok_npz}"], "ok.npz is not a complete pickle"),
+    ("quality data other k", ["quality", "--checkpoint", "{ck}", "--data-path", "{k2_npz}", "--workdir", "{dir}/q"], "k=2"),
     # checkpoints
     ("checkpoint missing", ["eval", "--checkpoint", "{dir}/none.pt", "--mask", "111111"], "no such checkpoint"),
     ("checkpoint truncated", ["eval", "--checkpoint", "{trunc_ck}", "--mask", "111111"], "not a readable checkpoint"),
@@ -152,3 +201,19 @@ def test_evaluation_is_deterministic(files, capsys):
         assert main(["eval", "--checkpoint", str(files["ck"]), "--all-masks", "--json"]) == 0
         docs.append(json.loads(capsys.readouterr().out))
     assert docs[0] == docs[1]
+
+
+def test_eval_uses_the_data_path_it_is_given(files, tmp_path, capsys):
+    """`eval --data-path` on a compatible file reports that file's numbers, not the training data's."""
+    import json
+
+    other = tmp_path / "other.npz"
+    assert main(["data", "synthetic", "--n-train", "8", "--n-valid", "40", "--n-test", "8", "--data-seed", "7",
+                 "--out", str(other)]) == 0
+    capsys.readouterr()
+    docs = []
+    for extra in ([], ["--data-path", str(other)], ["--data-path", str(other), "--dataset", "npz"]):
+        assert main(["eval", "--checkpoint", str(files["ck"]), "--mask", "111111", "--json", *extra]) == 0
+        docs.append(json.loads(capsys.readouterr().out))
+    assert docs[1]["loss"] != docs[0]["loss"]  # the file was read, not ignored
+    assert docs[1]["loss"] == docs[2]["loss"]  # detected kind == named kind

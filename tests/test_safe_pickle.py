@@ -148,3 +148,23 @@ def test_python2_pickle_retried_with_latin1(tmp_path, caplog):
         out = load_pickle(path)
     np.testing.assert_array_equal(out["x"], np.array([1.5, -2.0], np.float32))
     assert "latin1" in caplog.text
+
+
+def test_array_shape_beyond_the_file_is_refused_before_allocation(tmp_path):
+    """A pickle whose array declares 10**12 elements is refused without allocating them (issue 14)."""
+    blob = pickle.dumps(np.zeros(3, np.float32), protocol=2)
+    assert b"K\x00\x85" in blob  # _reconstruct(ndarray, (0,), b'b')
+    path = tmp_path / "huge.pkl"
+    path.write_bytes(blob.replace(b"K\x00\x85", b"\x8a\x06\x00\x10\xa5\xd4\xe8\x00\x85", 1))  # (10**12,)
+    with pytest.raises(DataError, match=r"huge\.pkl: an array declares shape \[1000000000000\]"):
+        load_pickle(path)
+
+
+def test_counted_item_beyond_the_file_is_refused(tmp_path):
+    path = tmp_path / "big.pkl"
+    path.write_bytes(b"\x80\x04\x8e" + (2**31).to_bytes(8, "little") + b"abc.")
+    with pytest.raises(DataError, match=r"big\.pkl is not a complete pickle .*more bytes but only"):
+        load_pickle(path)
+    path.write_bytes(b"\x80\x04\x8e" + (2**62).to_bytes(8, "little") + b"abc.")  # beyond any memory
+    with pytest.raises(DataError, match=r"big\.pkl: out of memory while unpickling a 15-byte file"):
+        load_pickle(path)

@@ -15,6 +15,8 @@ Files are read with ``allow_pickle=False``: an ``.npz`` can hold no code.
 
 from __future__ import annotations
 
+import math
+import os
 import zipfile
 from pathlib import Path
 
@@ -33,6 +35,65 @@ def _key(z: "np.lib.npyio.NpzFile", key: str, path: Path) -> np.ndarray:
         raise DataError(f"{path.name}: key '{key}' cannot be read without pickle ({e}); store plain arrays") from None
 
 
+def _memory_cap() -> int:
+    """The most bytes one array may declare: this machine's RAM (``MRO_MAX_ARRAY_BYTES`` overrides)."""
+    env = os.environ.get("MRO_MAX_ARRAY_BYTES")
+    if env:
+        return int(env)
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 64 << 30
+
+
+def _human(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024:
+            return f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} PiB"
+
+
+def _check_declared_sizes(z: "np.lib.npyio.NpzFile", path: Path) -> None:
+    """Refuse arrays whose declared size cannot be in the file, before numpy allocates them.
+
+    numpy allocates an array from its ``.npy`` header's shape and only then reads the data, so a
+    broken or hostile header (say shape ``[10**9, 10**9, 4]``) costs petabytes before any read
+    fails. Each member's declared bytes must fit in the member's uncompressed size, that size must
+    be reachable from its compressed size (deflate expands at most ~1032x) and below the machine's
+    memory. Raises :class:`DataError` (one line) otherwise.
+    """
+    cap = _memory_cap()
+    for info in z.zip.infolist():
+        key = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
+        try:
+            with z.zip.open(info) as f:
+                version = np.lib.format.read_magic(f)
+                if version == (1, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+                elif version == (2, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+                else:
+                    shape, _, dtype = np.lib.format._read_array_header(f, version)  # 3.0: no public reader
+                header_len = f.tell()
+        except Exception as e:  # noqa: BLE001 - any header failure is a broken file
+            msg = " ".join(str(e).split())[:160] or type(e).__name__
+            raise DataError(f"{path.name}: '{key}' has a broken array header ({msg}); is the file damaged?") from None
+        declared = math.prod(int(d) for d in shape) * int(dtype.itemsize)
+        room = info.file_size - header_len
+        if declared > room or info.file_size > 1100 * info.compress_size + 4096 or declared > cap:
+            if declared > cap:
+                why = f"more than this machine's memory ({_human(cap)})"
+            elif declared > room:
+                why = f"but the file holds {max(room, 0)} bytes for it"
+            else:
+                why = f"and its zip entry claims {info.file_size} bytes from {info.compress_size} compressed"
+            raise DataError(
+                f"{path.name}: '{key}' declares shape {list(shape)} of {dtype} ({_human(declared)}), "
+                f"{why}; the file is damaged or not an MRO dataset"
+            )
+
+
 def load_npz(path: str | Path) -> MultimodalDataset:
     """Load and validate a generic ``.npz`` dataset.
 
@@ -47,6 +108,7 @@ def load_npz(path: str | Path) -> MultimodalDataset:
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
         raise DataError(f"{path.name} is not a readable .npz file ({e}); is it truncated?") from None
     with z:
+        _check_declared_sizes(z, path)
         mods = tuple(str(m) for m in _key(z, "modalities", path).reshape(-1))
         task = str(_key(z, "task", path).reshape(()))
         if task not in ("regression", "classification"):

@@ -31,6 +31,7 @@ from __future__ import annotations
 import codecs
 import importlib
 import logging
+import os
 import pickle
 from pathlib import Path
 from typing import Any, BinaryIO, Callable
@@ -106,6 +107,8 @@ class SafeUnpickler(pickle.Unpickler):
 
     def find_class(self, module: str, name: str) -> Any:
         mod = _MODULE_ALIASES.get(module, module)
+        if name == "_reconstruct" and mod in ("numpy._core.multiarray", "numpy.core.multiarray"):
+            return _checked_reconstruct(getattr(self, "size_limit", 1 << 62))
         resolve = _ALLOWED.get((mod, name))
         if resolve is not None:
             return resolve()
@@ -121,8 +124,65 @@ class SafeUnpickler(pickle.Unpickler):
         )
 
 
+class _BoundedReader:
+    """A read-only view of a pickle file that refuses reads past its end *before* they happen.
+
+    A pickle declares the length of each bytes/str item (up to 2**64) and the unpickler asks the
+    file for that many bytes; a hostile or broken length would make ``read`` allocate it. Declared
+    lengths are checked against the bytes left in the file (no ``readinto``: the unpickler then
+    always goes through :meth:`read`).
+    """
+
+    def __init__(self, f: BinaryIO, size: int):
+        self._f, self._size = f, size
+
+    def read(self, n: int = -1) -> bytes:
+        left = self._size - self._f.tell()
+        if n is not None and n > max(left, 0):
+            # reported by load_pickle as "NAME is not a complete pickle (...); ... truncated"
+            raise pickle.UnpicklingError(f"an item needs {n} more bytes but only {max(left, 0)} are left in the file")
+        return self._f.read(n)
+
+    def readline(self, limit: int = -1) -> bytes:
+        return self._f.readline(limit)
+
+    def peek(self, n: int = 0) -> bytes:  # lets the unpickler prefetch (fast for many small items)
+        return self._f.peek(n)
+
+
+def _checked_reconstruct(limit: int) -> Callable[..., Any]:
+    """numpy's ``_reconstruct`` (how pickles create arrays), refusing a shape the file cannot fill.
+
+    Array data always comes from the file, so no array of a genuine data pickle is larger than it;
+    numpy would allocate the declared shape before any data is read.
+    """
+    import math
+
+    real = _numpy_core("multiarray")._reconstruct
+
+    def reconstruct(subtype: Any, shape: Any, dtype: Any) -> Any:
+        import numpy as np
+
+        try:
+            dims = [int(d) for d in (shape if isinstance(shape, (tuple, list)) else (shape,))]
+            nbytes = math.prod(dims) * np.dtype(dtype).itemsize
+        except (TypeError, ValueError, OverflowError) as e:
+            raise DataError(f"refused an array of shape {shape!r}: {_one_line(e)}") from None
+        if nbytes > limit:
+            raise DataError(
+                f"an array declares shape {dims} ({nbytes} bytes), more than the whole file ({limit} bytes); "
+                "it is damaged or not a data pickle"
+            )
+        return real(subtype, shape, dtype)
+
+    return reconstruct
+
+
 def _load_with(f: BinaryIO, encoding: str) -> Any:
-    return SafeUnpickler(f, encoding=encoding).load()
+    size = os.fstat(f.fileno()).st_size
+    unpickler = SafeUnpickler(_BoundedReader(f, size), encoding=encoding)
+    unpickler.size_limit = size
+    return unpickler.load()
 
 
 def _one_line(e: BaseException) -> str:
@@ -171,7 +231,8 @@ def load_pickle(path: str | Path) -> Any:
             ) from None
         except MemoryError:
             raise DataError(
-                f"{path.name}: out of memory while unpickling; is it the right file?"
+                f"{path.name}: out of memory while unpickling a {path.stat().st_size}-byte file (an item "
+                "declares more than memory holds); it is damaged or not a data pickle"
             ) from None
         except OSError as e:
             raise DataError(f"{path.name}: cannot read the file ({e.strerror or e})") from None
