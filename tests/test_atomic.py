@@ -154,3 +154,20 @@ def test_real_ctrl_c_in_the_first_seconds_is_one_line(tmp_path, delay):
     if p.returncode == 0:  # finished before the signal: nothing to check
         return
     assert p.returncode in (130, -signal.SIGINT) and lines in ([], ["mro: interrupted"]), (p.returncode, err[-400:])
+
+
+def test_full_disk_under_the_workspace_records_the_run_failed(tiny_tmpfs, capsys):
+    """Workspace and checkpoint on a 2 MiB disk: the checkpoint (~2 MiB at demo width) does not fit.
+
+    The temp file is removed, so the store has room again to record `failed` with the cause (it
+    used to read `interrupted` with no reason, the leftover temp keeping the disk full)."""
+    from mro_core.store import RunStore
+
+    ws = tiny_tmpfs / "ws"
+    rc = main(["search", "--n-train", "32", "--n-valid", "16", "--n-test", "16", "--epochs", "1", "--warmup", "0",
+               "--device", "cpu", "--no-progress", "--workspace", str(ws)])
+    err = [x for x in capsys.readouterr().err.strip().splitlines() if x.startswith("mro:")]
+    assert rc == 2 and len(err) == 1 and "disk full" in err[0], err
+    (run,) = RunStore(ws).list_runs()
+    assert run.status == "failed" and "disk full" in run.error
+    assert not [p for p in (ws / run.id).iterdir() if p.name.endswith(".tmp")]
