@@ -101,7 +101,11 @@ def tiny_tmpfs(tmp_path):
     try:
         yield d
     finally:
-        subprocess.run(["umount", str(d)], check=False)
+        import gc
+
+        gc.collect()  # close run stores the command left open
+        if subprocess.run(["umount", str(d)], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", str(d)], check=False)  # still busy: detach lazily
 
 
 def test_full_disk_during_checkpoint_write_is_one_line_and_frees_the_disk(tiny_tmpfs, capsys):
@@ -168,6 +172,7 @@ def test_full_disk_under_the_workspace_records_the_run_failed(tiny_tmpfs, capsys
                "--device", "cpu", "--no-progress", "--workspace", str(ws)])
     err = [x for x in capsys.readouterr().err.strip().splitlines() if x.startswith("mro:")]
     assert rc == 2 and len(err) == 1 and "disk full" in err[0], err
-    (run,) = RunStore(ws).list_runs()
+    with RunStore(ws) as store:
+        (run,) = store.list_runs()
     assert run.status == "failed" and "disk full" in run.error
     assert not [p for p in (ws / run.id).iterdir() if p.name.endswith(".tmp")]

@@ -85,8 +85,9 @@ def files(tmp_path_factory):
     f["huge_pkl"].write_bytes(b"\x80\x04\x8e" + (2**31).to_bytes(8, "little") + b"abc.")
     # data that does not fit the (k=3, dims 17, regression) synthetic checkpoint (issue 14, item 1)
     f["k2_npz"] = k2
-    f["cls_npz"] = _npz(d / "cls3.npz", task=np.array("classification"), num_classes=np.array(2),
-                        **{f"{s}_{m}": np.zeros((6, 5, 17), np.float32) for s in ("train", "valid", "test") for m in "abc"},
+    f["cls_npz"] = _npz(d / "cls3.npz", modalities=np.array(["T", "A", "V"]), task=np.array("classification"),
+                        num_classes=np.array(2),
+                        **{f"{s}_{m}": np.ones((6, 5, 17), np.float32) for s in ("train", "valid", "test") for m in "TAV"},
                         **{f"{s}_label": np.array([0, 1, 0, 1, 0, 1]) for s in ("train", "valid", "test")})
     f["odd_name"] = d / "features.bin"
     f["odd_name"].write_bytes(b"x")
@@ -142,7 +143,7 @@ CASES = [
     ("eval data missing", ["eval", "--checkpoint", "{ck}", "--mask", "111111", "--data-path", "/nonexistent/x.npz"], "does not exist"),
     ("eval data other k", ["eval", "--checkpoint", "{ck}", "--mask", "111111", "--data-path", "{k2_npz}"], "k=2"),
     ("eval data other dims", ["eval", "--checkpoint", "{ck}", "--mask", "111111", "--data-path", "{ok_npz}"], "trained on modalities"),
-    ("eval data other task", ["eval", "--checkpoint", "{ck}", "--mask", "111111", "--data-path", "{cls_npz}", "--dataset", "npz"], "trained on modalities"),
+    ("eval data other task", ["eval", "--checkpoint", "{ck}", "--mask", "111111", "--data-path", "{cls_npz}", "--dataset", "npz"], "is for a regression task but the data is classification"),
     ("eval data kind unknown", ["eval", "--checkpoint", "{ck}", "--mask", "111111", "--data-path", "{odd_name}"], "pass --dataset"),
     ("eval synthetic with path", ["eval", "--checkpoint", "{ck}", "--mask", "111111", "--dataset", "synthetic", "--data-path", "{ok_npz}"], "not used by synthetic"),
     ("eval wrong kind", ["eval", "--checkpoint", "{ck}", "--mask", "111111", "--dataset", "mosei", "--data-path", "{ok_npz}"], "ok.npz is not a complete pickle"),
