@@ -155,8 +155,9 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
 def check_output_path(path: str | Path) -> Path:
     """Refuse an output path that cannot be written, before any work is done.
 
-    Creates the missing parent folders (the write would create them anyway) and probes the
-    folder by creating and removing a temp file.
+    Creates the missing parent folders (the write would create them anyway), removes temps of
+    dead writers of ``path`` (so a resume starts with their space back) and probes the folder by
+    creating and removing a temp file.
 
     Raises:
         WriteError: ``path`` is a directory, a parent is a file, or the folder is not writable.
@@ -167,6 +168,7 @@ def check_output_path(path: str | Path) -> Path:
     probe = temp_path(path.with_name(path.name + ".probe"))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        clean_stale_temps(path.parent, path.name)  # a killed writer's temp may be what fills the disk
         with open(probe, "wb"):
             pass
         probe.unlink()

@@ -61,6 +61,10 @@ def test_output_path_checks(tmp_path):
         check_output_path(blocker / "sub" / "x.pt")
     assert check_output_path(tmp_path / "new" / "x.pt") == tmp_path / "new" / "x.pt"
     assert list((tmp_path / "new").iterdir()) == []  # the probe is gone
+    stale = tmp_path / "new" / f".x.pt.{_dead_pid()}.tmp"
+    stale.write_bytes(b"x")
+    check_output_path(tmp_path / "new" / "x.pt")
+    assert not stale.exists()  # a killed writer's temp is gone before the run starts
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes through permission bits")
