@@ -156,10 +156,12 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
 
 def _add_search_args(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
     """Options of the search itself, shared by `mro search` and `mro table`."""
+    from mro_core.config import RANK_LOSSES, RANK_TARGETS
+
     g = p.add_argument_group("search")
     g.add_argument("--warmup", type=int, help="epochs of uniform sampling before the prior guides (default 3)")
-    g.add_argument("--rank-loss", choices=("l0", "l1", "l2", "linf"), help="Eq. (2) norm (preset default)")
-    g.add_argument("--rank-target", choices=("prior", "supernet", "both"), help="what the rank terms train (default both)")
+    g.add_argument("--rank-loss", choices=RANK_LOSSES, help="Eq. (2) norm (preset default)")
+    g.add_argument("--rank-target", choices=RANK_TARGETS, help="what the rank terms train (default both)")
     g.add_argument("--rank-weight", type=float, help="weight of the rank terms (default 1.0)")
     g.add_argument("--rho", type=float, help="target path density of prior sampling (default 0.5)")
     g.add_argument("--budget-mflops", type=float, help="FLOPs budget of the 'budget' pick")
@@ -322,7 +324,7 @@ def cmd_bench(a: argparse.Namespace) -> int:
 
 
 def _search_config(a: argparse.Namespace, preset):
-    from mro_core.search import SearchConfig
+    from mro_core.config import SearchConfig
 
     over = {k: v for k, v in {
         "warmup_epochs": a.warmup, "rank_loss": a.rank_loss or preset.rank_loss, "rank_target": a.rank_target,
@@ -395,10 +397,10 @@ def cmd_search(a: argparse.Namespace) -> int:
     rec = store.get_run(run_id)
     ds, desc = _load_data(a)
     mcfg = _model_config(a, preset, ds)
-    with running_job(store, run_id):
+    with running_job(store, run_id) as term:
         res = run_search(ds, mcfg, tcfg, scfg, out=rec.checkpoint, data_desc=desc, store=store, run_id=run_id,
                          resume=a.resume or a.run_id is not None, progress=not a.no_progress,
-                         distributed=a.distributed)
+                         distributed=a.distributed, should_stop=lambda: term.requested)
         store.finish(run_id, "done", result=res.to_dict())
     if store.get_run(run_id).status != "done":
         print(f"run {run_id} {store.get_run(run_id).status}; `mro runs resume {run_id}` continues it", file=sys.stderr)
@@ -569,7 +571,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", help="prior-guided NAS over the path masks (the paper's Table 1)")
     _add_data_args(p)
     _add_train_args(p)
-    from mro_core.search import ABLATIONS
+    from mro_core.config import ABLATIONS
 
     g = _add_search_args(p)
     g.add_argument("--ablation", choices=ABLATIONS, help="Table 5 ablation (default none)")

@@ -33,6 +33,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Callable, Iterator, Sequence
 
+from mro_core.cancel import JobCancelled
 from mro_core.store import ACTIVE_STATUSES, TERMINAL_STATUSES, RunNotFound, RunStore, pid_alive
 
 logger = logging.getLogger(__name__)
@@ -44,10 +45,6 @@ DEFAULT_HEARTBEAT_INTERVAL_S = 10.0
 """How often :func:`keep_alive` heartbeats; well below the store's ``stale_after`` (120 s)."""
 
 _POLL_S = 0.02  # sleep between liveness checks while waiting for a process to go
-
-
-class JobCancelled(Exception):
-    """Raised inside a job at a safe point after it was asked to stop (SIGTERM)."""
 
 
 # ------------------------------------------------------------------------------------------------
