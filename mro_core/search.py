@@ -39,7 +39,7 @@ import torch
 from mro_core import metrics as M
 from mro_core.checkpoint import Checkpoint, check_compatible, load_checkpoint, save_checkpoint
 from mro_core.cancel import JobCancelled
-from mro_core.config import ABLATIONS, RANK_LOSSES, RANK_TARGETS, ModelConfig, SearchConfig, TrainConfig, to_dict
+from mro_core.config import ModelConfig, SearchConfig, TrainConfig, to_dict
 from mro_core.data.base import MultimodalDataset, iter_batches
 from mro_core.flops import flops_table
 from mro_core.model.supernet import Supernet

@@ -64,7 +64,7 @@ def wait_for(cond, timeout: float = 10.0, what: str = "condition"):
 
 @pytest.fixture
 def store(tmp_path):
-    from mro_core.store import RunStore
+    from mro_core.runs.store import RunStore
 
     s = RunStore(tmp_path / "runs")
     yield s

@@ -27,7 +27,7 @@ def test_nan_loss_stops_the_run_with_a_clear_error(tmp_path, capsys, monkeypatch
 
 
 def test_nan_loss_marks_a_search_run_failed(tmp_path, monkeypatch):
-    from mro_core.store import RunStore
+    from mro_core.runs.store import RunStore
 
     real = Supernet.head_for_masks
     monkeypatch.setattr(Supernet, "head_for_masks", lambda self, f, m: real(self, f, m) * float("nan"))
