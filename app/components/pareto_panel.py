@@ -10,7 +10,8 @@ import streamlit as st
 from mro_core.paths import PathSpace
 
 from app.components.pareto_chart import Source, best_caption, pareto_figure
-from app.components.sidebar import open_store, select_checkpoint
+from app.components.sidebar import select_checkpoint
+from app.resources import open_store
 from app.services import runs as run_svc
 from app.services import state as S
 from app.services.checkpoints import CheckpointView

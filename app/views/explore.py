@@ -1,14 +1,11 @@
 """Explore: toggle paths, read the subnet's shared-weight metrics, FLOPs and latency."""
 
-import _boot  # first: makes `app.*` importable (see app/_boot.py)
 import streamlit as st
 
 from app.components.mask_grid import current_mask, mask_grid, quick_masks
 from app.components.metrics import mask_metrics_panel
 from app.components.sidebar import checkpoint_sidebar, show_flash
 from app.services.routing import routing_svg
-
-_boot.page()  # inside main.py's navigation (see app/_boot.py)
 
 st.title("Explore subnets")
 view = checkpoint_sidebar()

@@ -1,14 +1,11 @@
 """Graph: the Modal Relation Graph prior p_{i->j}, its statistics, and how it evolved."""
 
-import _boot  # first: makes `app.*` importable (see app/_boot.py)
 import streamlit as st
 
 from app.components.mask_grid import current_mask
 from app.components.prior_graph import epoch_picker, prior_graph, prior_tables
 from app.components.sidebar import checkpoint_sidebar
 from app.services.prior_view import read_prior
-
-_boot.page()  # inside main.py's navigation (see app/_boot.py)
 
 st.title("Modal Relation Graph")
 view = checkpoint_sidebar()
