@@ -19,7 +19,7 @@ from app.services.metrics_view import MetricSpec, spec_for
 from app.services.pareto_view import best_under_budget, mask_from_selection, pareto_front, rows_to_csv
 
 REFRESH_SECONDS = 5
-EXPLORE_PAGE = "pages/explore.py"
+EXPLORE_PAGE = "views/explore.py"
 MAX_DEFAULT_RUNS = 3
 CHECKPOINT_SOURCE = "checkpoint"
 
