@@ -12,18 +12,19 @@ view = checkpoint_sidebar()
 if view is None:
     st.stop()
 show_flash()
-bits = current_mask(view)
+mask = current_mask(view)
+bits = view.space.to_bits(mask)
 
 left, right = st.columns([3, 2], gap="large")
 with left:
     st.subheader("Paths")
-    mask_grid(view, bits)
-    quick_masks(view, bits)
+    mask_grid(view, mask)
+    quick_masks(view, mask)
 with right:
     st.subheader("Routing")
     st.image(routing_svg(view.space, bits), caption="active paths bold, inactive dashed")
-    st.caption(f"Active: {view.space.describe(view.space.parse(bits))}")
+    st.caption(f"Active: {view.space.describe(mask)}")
     if view.planted:
         st.caption(f"Planted in the synthetic data: {', '.join(view.planted)}")
 
-mask_metrics_panel(view, bits)
+mask_metrics_panel(view, mask)

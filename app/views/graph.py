@@ -11,7 +11,8 @@ st.title("Modal Relation Graph")
 view = checkpoint_sidebar()
 if view is None:
     st.stop()
-bits = current_mask(view)
+mask = current_mask(view)
+bits = view.space.to_bits(mask)
 prior = read_prior(view.ckpt.prior, view.space)
 if prior.uniform:
     st.info("This checkpoint holds no Modal Relation Graph prior: a search run (Search page, or "
@@ -21,6 +22,6 @@ for msg in prior.messages:
     st.info(msg)
 
 snap = epoch_picker(prior)
-st.caption(f"Current mask {view.space.describe(view.space.parse(bits))}: its paths are highlighted.")
+st.caption(f"Current mask {view.space.describe(mask)}: its paths are highlighted.")
 prior_graph(view.space, snap.p, bits)
 prior_tables(view.space, snap)

@@ -144,11 +144,11 @@ def test_k5_grid_and_mask_missing_from_table(make_app, monkeypatch, tmp_path):
     view = CheckpointView(path)
     bits = "11" + "0" * 18  # two paths: not in the table
     assert bits not in view.table
-    first = view.metrics(bits)
+    first = view.metrics(view.parse(bits))
     assert first.source == "evaluated" and first.row["mask"] == bits and first.mflops > 0
-    again = view.metrics(bits)
+    again = view.metrics(view.parse(bits))
     assert again.row is first.row  # evaluated once, then cached
-    assert view.metrics("1" * 20).source == "table"
+    assert view.metrics(view.full_mask).source == "table"
 
     monkeypatch.setattr(settings, "DEMO_CHECKPOINT", path)
     at = make_app({S.MASK_PARAM: bits})
