@@ -1,14 +1,24 @@
-"""Entry point: ``streamlit run app/main.py``. Navigation only; the pages live in ``pages/``."""
+"""Entry point: ``streamlit run app/main.py``. Navigation only; the pages live in ``views/``.
 
-import _boot  # first: makes `app.*` importable (see app/_boot.py)
-import streamlit as st
+The pages folder is deliberately not called ``pages/``: Streamlit would serve that folder in its
+legacy multipage mode on the first run of a fresh server. With ``views/``, every script run starts
+here and ``st.navigation`` dispatches to the page (DESIGN.md section 11).
+"""
+
+import sys
+from pathlib import Path
+
+ROOT = str(Path(__file__).resolve().parent.parent)
+if ROOT not in sys.path:  # `app.*` and `mro_core` import from the repository root
+    sys.path.insert(0, ROOT)
+
+import streamlit as st  # noqa: E402
 
 st.set_page_config(page_title="MRO routing explorer", page_icon=":material/hub:", layout="wide")
-with _boot.navigating():
-    st.navigation([
-        st.Page("pages/explore.py", title="Explore", icon=":material/toggle_on:", default=True),
-        st.Page("pages/graph.py", title="Graph", icon=":material/share:"),
-        st.Page("pages/search.py", title="Search", icon=":material/travel_explore:"),
-        st.Page("pages/pareto.py", title="Pareto", icon=":material/scatter_plot:"),
-        st.Page("pages/compare.py", title="Compare", icon=":material/table_chart:"),
-    ]).run()
+st.navigation([
+    st.Page("views/explore.py", title="Explore", icon=":material/toggle_on:", default=True),
+    st.Page("views/graph.py", title="Graph", icon=":material/share:"),
+    st.Page("views/search.py", title="Search", icon=":material/travel_explore:"),
+    st.Page("views/pareto.py", title="Pareto", icon=":material/scatter_plot:"),
+    st.Page("views/compare.py", title="Compare", icon=":material/table_chart:"),
+]).run()

@@ -15,6 +15,11 @@ from typing import Any, Mapping
 
 DEVICES = ("auto", "cpu", "cuda")
 RANK_LOSSES = ("l0", "l1", "l2", "linf")
+"""Eq. (2)'s norms of the rank loss."""
+RANK_TARGETS = ("prior", "supernet", "both")
+"""What the rank terms train."""
+ABLATIONS = ("none", "no_prior_guidance", "no_mrg_prior", "no_rank_reg")
+"""The paper's Table 5 ablations of the search."""
 
 
 @dataclass(frozen=True)
@@ -272,3 +277,53 @@ class SyntheticConfig:
                 raise ValueError(f"'{name}' must be >= 1 (got {getattr(self, name)})")
         if not self.planted:
             raise ValueError("'planted' needs at least one path (e.g. 'T->V')")
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """Settings of the search beyond supernet training.
+
+    Attributes:
+        warmup_epochs: epochs of uniform mask sampling before the prior guides sampling.
+        rank_loss: Eq. (2)'s norm, ``l0 | l1 | l2 | linf``.
+        rank_target: what the rank terms train: ``prior | supernet | both``.
+        rank_weight: weight of the rank terms against the summed task loss.
+        temperature: soft-rank temperature of the surrogate.
+        rho: target path density of prior-guided sampling (uniform p includes each path w.p. rho).
+        eps: exploration floor: every path's inclusion probability is clamped to [eps, 1 - eps], so
+            a prior that has collapsed onto one path per source still trains the others.
+        prior_lr: learning rate of alpha, beta, gamma and the GAT.
+        ablation: one of :data:`ABLATIONS`.
+        budget_mflops: FLOPs budget of the ``budget`` pick (None: no such pick).
+        finetune_epochs: train the ``budget`` pick (else ``best``) alone this many epochs (0: off).
+        attention_batches: validation batches per epoch for the attention-variance statistic.
+        top_n: masks evaluated from the prior when there are too many to evaluate all (k >= 5).
+    """
+
+    warmup_epochs: int = 3
+    rank_loss: str = "l1"
+    rank_target: str = "both"
+    rank_weight: float = 1.0
+    temperature: float = 0.3
+    rho: float = 0.5
+    eps: float = 0.1
+    prior_lr: float = 1e-2
+    ablation: str = "none"
+    budget_mflops: float | None = None
+    finetune_epochs: int = 0
+    attention_batches: int = 2
+    top_n: int = 256
+
+    def __post_init__(self) -> None:
+        if self.rank_loss not in RANK_LOSSES:
+            raise ValueError(f"unknown rank loss {self.rank_loss!r}; choose one of {list(RANK_LOSSES)}")
+        if self.rank_target not in RANK_TARGETS:
+            raise ValueError(f"unknown rank target {self.rank_target!r}; choose one of {list(RANK_TARGETS)}")
+        if self.ablation not in ABLATIONS:
+            raise ValueError(f"unknown ablation {self.ablation!r}; choose one of {list(ABLATIONS)}")
+        if self.warmup_epochs < 0 or self.finetune_epochs < 0:
+            raise ValueError("'warmup_epochs' and 'finetune_epochs' must be >= 0")
+        if not 0.0 < self.rho <= 1.0:
+            raise ValueError(f"'rho' must lie in (0, 1] (got {self.rho})")
+        if self.budget_mflops is not None and self.budget_mflops <= 0:
+            raise ValueError(f"'budget_mflops' must be > 0 (got {self.budget_mflops})")

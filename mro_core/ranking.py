@@ -31,15 +31,14 @@ import torch
 from scipy.stats import rankdata
 from torch import Tensor
 
+from mro_core.config import RANK_LOSSES, RANK_TARGETS
 from mro_core.metrics import spearman
 from mro_core.paths import Mask, PathSpace
 
 log = logging.getLogger(__name__)
 
 RankLoss = Literal["l0", "l1", "l2", "linf"]
-RANK_LOSSES: tuple[str, ...] = ("l0", "l1", "l2", "linf")
 RankTarget = Literal["prior", "supernet", "both"]
-RANK_TARGETS: tuple[str, ...] = ("prior", "supernet", "both")
 
 DEFAULT_TEMPERATURE = 0.3
 """Sigmoid temperature of the soft ranks, in units of the standardised prior score: at 0.3 two

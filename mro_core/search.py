@@ -38,10 +38,10 @@ import torch
 
 from mro_core import metrics as M
 from mro_core.checkpoint import Checkpoint, check_compatible, load_checkpoint, save_checkpoint
-from mro_core.config import ModelConfig, TrainConfig, to_dict
+from mro_core.cancel import JobCancelled
+from mro_core.config import ModelConfig, SearchConfig, TrainConfig, to_dict
 from mro_core.data.base import MultimodalDataset, iter_batches
 from mro_core.flops import flops_table
-from mro_core.jobs import JobCancelled, cancel_requested
 from mro_core.model.supernet import Supernet
 from mro_core.pareto import pareto_front, select_picks
 from mro_core.paths import MAX_EXHAUSTIVE_MASKS, Mask, PathSpace
@@ -54,7 +54,7 @@ from mro_core.prior import (
     prior_score,
     sample_prior_masks,
 )
-from mro_core.ranking import RANK_LOSSES, RANK_TARGETS, RunningMaskLoss, hard_rank_loss, rank_regularizer, spearman_rho
+from mro_core.ranking import RunningMaskLoss, hard_rank_loss, rank_regularizer, spearman_rho
 from mro_core.train import (
     evaluate_masks,
     make_optimizer,
@@ -69,59 +69,6 @@ from mro_core.train import (
 )
 
 log = logging.getLogger(__name__)
-
-ABLATIONS = ("none", "no_prior_guidance", "no_mrg_prior", "no_rank_reg")
-
-
-@dataclass(frozen=True)
-class SearchConfig:
-    """Settings of the search beyond supernet training.
-
-    Attributes:
-        warmup_epochs: epochs of uniform mask sampling before the prior guides sampling.
-        rank_loss: Eq. (2)'s norm, ``l0 | l1 | l2 | linf``.
-        rank_target: what the rank terms train: ``prior | supernet | both``.
-        rank_weight: weight of the rank terms against the summed task loss.
-        temperature: soft-rank temperature of the surrogate.
-        rho: target path density of prior-guided sampling (uniform p includes each path w.p. rho).
-        eps: exploration floor: every path's inclusion probability is clamped to [eps, 1 - eps], so
-            a prior that has collapsed onto one path per source still trains the others.
-        prior_lr: learning rate of alpha, beta, gamma and the GAT.
-        ablation: one of :data:`ABLATIONS`.
-        budget_mflops: FLOPs budget of the ``budget`` pick (None: no such pick).
-        finetune_epochs: train the ``budget`` pick (else ``best``) alone this many epochs (0: off).
-        attention_batches: validation batches per epoch for the attention-variance statistic.
-        top_n: masks evaluated from the prior when there are too many to evaluate all (k >= 5).
-    """
-
-    warmup_epochs: int = 3
-    rank_loss: str = "l1"
-    rank_target: str = "both"
-    rank_weight: float = 1.0
-    temperature: float = 0.3
-    rho: float = 0.5
-    eps: float = 0.1
-    prior_lr: float = 1e-2
-    ablation: str = "none"
-    budget_mflops: float | None = None
-    finetune_epochs: int = 0
-    attention_batches: int = 2
-    top_n: int = 256
-
-    def __post_init__(self) -> None:
-        if self.rank_loss not in RANK_LOSSES:
-            raise ValueError(f"unknown rank loss {self.rank_loss!r}; choose one of {list(RANK_LOSSES)}")
-        if self.rank_target not in RANK_TARGETS:
-            raise ValueError(f"unknown rank target {self.rank_target!r}; choose one of {list(RANK_TARGETS)}")
-        if self.ablation not in ABLATIONS:
-            raise ValueError(f"unknown ablation {self.ablation!r}; choose one of {list(ABLATIONS)}")
-        if self.warmup_epochs < 0 or self.finetune_epochs < 0:
-            raise ValueError("'warmup_epochs' and 'finetune_epochs' must be >= 0")
-        if not 0.0 < self.rho <= 1.0:
-            raise ValueError(f"'rho' must lie in (0, 1] (got {self.rho})")
-        if self.budget_mflops is not None and self.budget_mflops <= 0:
-            raise ValueError(f"'budget_mflops' must be > 0 (got {self.budget_mflops})")
-
 
 @dataclass
 class SearchResult:
@@ -163,6 +110,7 @@ def run_search(
     progress: bool = False,
     on_epoch: Callable[[dict], None] | None = None,
     distributed: bool = False,
+    should_stop: Callable[[], bool] | None = None,
 ) -> SearchResult | None:
     """Run (or resume) a search; checkpoint each epoch to ``out``; report to ``store`` if given.
 
@@ -174,9 +122,12 @@ def run_search(
             per rank (``batch_size`` is global), the prior's gradients averaged over ranks with
             ``all_reduce``; every rank samples the same masks. Rank 0 alone writes the store and
             checkpoints and runs the selection; the other ranks return None.
+        should_stop: asked between steps and after each saved epoch; True stops the search with
+            :class:`~mro_core.cancel.JobCancelled` (the job side passes its SIGTERM flag, so the
+            search knows nothing about processes).
 
     Raises:
-        JobCancelled: after SIGTERM (inside ``mro_core.jobs.graceful_termination``), at the next
+        JobCancelled: when ``should_stop()`` turns true (the job side passes its SIGTERM flag), at the next
             step; the last finished epoch's checkpoint is on disk, so a resume loses nothing.
     """
     from mro_core import distributed as dist_
@@ -237,7 +188,7 @@ def run_search(
         ckpt.prior = _prior_payload(prior, stats, running, z_prev, history)
         save_checkpoint(ckpt, out)
 
-    # SIGTERM is handled by the caller (mro_core.jobs.running_job); checked between steps
+    # SIGTERM is handled by the caller, which passes `should_stop`; checked between steps
     for epoch in range(ckpt.epoch, train_cfg.epochs):
         t0 = time.perf_counter()
         guided = epoch >= cfg.warmup_epochs and cfg.ablation != "no_prior_guidance"
@@ -245,7 +196,7 @@ def run_search(
         step_hard, step_rho = [], []
 
         def sample(n: int) -> list[Mask]:
-            if cancel_requested():
+            if should_stop is not None and should_stop():
                 raise JobCancelled("cancelled by SIGTERM; resume continues after the last saved epoch")
             if guided:
                 return sample_prior_masks(p_now, n, rng, rho=cfg.rho, eps=cfg.eps)
@@ -302,7 +253,7 @@ def run_search(
                  event["sampling"], loss, valid.get("loss", float("nan")), event["spearman"] or 0.0)
         if on_epoch is not None:
             on_epoch(event)
-        if cancel_requested():
+        if should_stop is not None and should_stop():
             raise JobCancelled(f"cancelled by SIGTERM after epoch {epoch + 1} (saved)")
 
     dist_.barrier(ctx)

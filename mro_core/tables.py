@@ -19,10 +19,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from mro_core.config import ModelConfig, TrainConfig, to_dict
+from mro_core.config import ModelConfig, SearchConfig, TrainConfig, to_dict
 from mro_core.data.base import MultimodalDataset
 from mro_core.paths import PathSpace
-from mro_core.search import SearchConfig, run_search
+from mro_core.search import run_search
 
 log = logging.getLogger(__name__)
 

@@ -64,7 +64,7 @@ def wait_for(cond, timeout: float = 10.0, what: str = "condition"):
 
 @pytest.fixture
 def store(tmp_path):
-    from mro_core.store import RunStore
+    from mro_core.runs.store import RunStore
 
     s = RunStore(tmp_path / "runs")
     yield s
@@ -74,7 +74,7 @@ def store(tmp_path):
 @pytest.fixture
 def open_app(monkeypatch, tmp_path):
     """AppTest of the dashboard with an empty workspace and data root under ``tmp_path``:
-    ``open_app(page="pages/x.py", query={...})``. ``st.cache_resource`` is cleared before each
+    ``open_app(page="views/x.py", query={...})``. ``st.cache_resource`` is cleared before each
     app and afterwards (AppTest instances share the process-wide cache)."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest

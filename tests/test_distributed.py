@@ -43,7 +43,7 @@ def test_distributed_outside_torchrun_is_a_clear_error(tmp_path, capsys, monkeyp
 
 @pytest.mark.slow
 def test_two_rank_search_writes_one_run(tmp_path):
-    from mro_core.store import RunStore
+    from mro_core.runs.store import RunStore
 
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", "-m", "mro_core",
            "search", *ARGS, "--warmup", "1", "--distributed", "--out", str(tmp_path / "s.pt"),

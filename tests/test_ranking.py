@@ -13,8 +13,8 @@ import torch_geometric.nn  # noqa: F401  (pay the one-time import at collection,
 
 from mro_core.paths import PathSpace
 from mro_core.prior import MRGPrior, prior_score
+from mro_core.config import RANK_LOSSES
 from mro_core.ranking import (
-    RANK_LOSSES,
     RunningMaskLoss,
     hard_rank_loss,
     hard_ranks,

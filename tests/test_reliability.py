@@ -10,7 +10,8 @@ from mro_core.cli import main
 from mro_core.config import SyntheticConfig, get_preset, model_config_for
 from mro_core.data.synthetic import make_synthetic
 from mro_core.model.supernet import Supernet
-from mro_core.search import SearchConfig, run_search
+from mro_core.config import SearchConfig
+from mro_core.search import run_search
 
 TINY = ["--n-train", "32", "--n-valid", "16", "--n-test", "16", "--epochs", "1", "--d-model", "8",
         "--device", "cpu", "--no-progress"]
@@ -26,7 +27,7 @@ def test_nan_loss_stops_the_run_with_a_clear_error(tmp_path, capsys, monkeypatch
 
 
 def test_nan_loss_marks_a_search_run_failed(tmp_path, monkeypatch):
-    from mro_core.store import RunStore
+    from mro_core.runs.store import RunStore
 
     real = Supernet.head_for_masks
     monkeypatch.setattr(Supernet, "head_for_masks", lambda self, f, m: real(self, f, m) * float("nan"))

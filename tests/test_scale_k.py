@@ -7,7 +7,8 @@ import pytest
 from mro_core.config import SyntheticConfig, get_preset, model_config_for
 from mro_core.data.synthetic import make_synthetic
 from mro_core.paths import PathSpace
-from mro_core.search import SearchConfig, run_search
+from mro_core.config import SearchConfig
+from mro_core.search import run_search
 
 
 def _run(k, tmp_path, **scfg):

@@ -14,8 +14,9 @@ import torch
 from mro_core.config import SyntheticConfig, get_preset, model_config_for
 from mro_core.data.synthetic import make_synthetic
 from mro_core.prior import LogitPrior, MRGPrior
-from mro_core.search import SearchConfig, build_prior, run_search
-from mro_core.store import RunStore
+from mro_core.config import SearchConfig
+from mro_core.search import build_prior, run_search
+from mro_core.runs.store import RunStore
 
 from conftest import wait_for
 

@@ -7,7 +7,7 @@ from typing import Any
 import plotly.express as px
 import streamlit as st
 
-from app.components.sidebar import open_store
+from app.resources import open_store
 from app.services import runs as run_svc
 from app.services import tables
 from app.services import state as S

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from mro_core.paths import Mask, PathSpace
+
 from app.services import state as S
 from app.services.checkpoints import CheckpointView
 from app.services.masks import bits_from_toggles, resolve_mask
@@ -23,14 +25,17 @@ def set_mask(bits: str) -> None:
         st.query_params[S.MASK_PARAM] = bits
 
 
-def current_mask(view: CheckpointView) -> str:
-    """Resolve the current mask for ``view`` (URL, then session, then the full mask) and store it."""
-    bits, warning = resolve_mask(view.parse, url_value=st.query_params.get(S.MASK_PARAM),
-                                 session_value=st.session_state.get(S.MASK), default=view.default_mask())
+def current_mask(view: CheckpointView) -> Mask:
+    """Resolve the current mask for ``view`` (URL, then session, then the full mask) and store it.
+
+    The one place a page parses a mask; below here it travels as a :data:`~mro_core.paths.Mask`.
+    """
+    mask, warning = resolve_mask(view.parse, url_value=st.query_params.get(S.MASK_PARAM),
+                                 session_value=st.session_state.get(S.MASK), default=view.full_mask)
     if warning:
         st.warning(warning)
-    set_mask(bits)
-    return bits
+    set_mask(PathSpace.to_bits(mask))
+    return mask
 
 
 def _on_toggle(names: tuple[str, ...], index: int) -> None:
@@ -42,12 +47,12 @@ def _on_toggle(names: tuple[str, ...], index: int) -> None:
     set_mask(bits)
 
 
-def mask_grid(view: CheckpointView, bits: str) -> None:
+def mask_grid(view: CheckpointView, mask: Mask) -> None:
     """One toggle per path in a source (rows) x target (columns) grid; the diagonal stays empty."""
     space = view.space
     names = space.path_names
-    for name, b in zip(names, bits):
-        st.session_state[S.toggle_key(name)] = b == "1"
+    for name, b in zip(names, mask):
+        st.session_state[S.toggle_key(name)] = b == 1
     index = {(p.src, p.tgt): i for i, p in enumerate(space.paths)}
     widths = [0.7] + [1.0] * space.k
     head = st.columns(widths, vertical_alignment="center")
@@ -71,10 +76,11 @@ def _on_quick(bits: str) -> None:
     set_mask(bits)
 
 
-def quick_masks(view: CheckpointView, bits: str) -> None:
+def quick_masks(view: CheckpointView, mask: Mask) -> None:
     """Buttons that set the full mask, the best mask of the table, and the paper's 011011 (k = 3)."""
     quick = view.quick_masks()
     keys = {"Full": S.QUICK_FULL, "Best found": S.QUICK_BEST, "Paper 011011": S.QUICK_PAPER}
+    bits = PathSpace.to_bits(mask)
     cols = st.columns(len(quick))
     for col, (label, target) in zip(cols, quick.items()):
         col.button(f"{label} ({target})", key=keys.get(label, f"quick_{label}"), on_click=_on_quick, args=(target,),

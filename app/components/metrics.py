@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from mro_core.paths import Mask, PathSpace
+
 from app.services.checkpoints import LATENCY_REPEATS, CheckpointView, percent
 from app.services.metrics_view import (
     LATENCY_LABEL,
@@ -16,10 +18,11 @@ from app.services.metrics_view import (
 )
 
 
-def mask_metrics_panel(view: CheckpointView, bits: str) -> None:
-    """Metrics of ``bits`` with deltas to the full mask, from the cached table (or one evaluation)."""
-    cur = view.metrics(bits)
-    full = view.metrics(view.full_bits)
+def mask_metrics_panel(view: CheckpointView, mask: Mask) -> None:
+    """Metrics of ``mask`` with deltas to the full mask, from the cached table (or one evaluation)."""
+    bits = PathSpace.to_bits(mask)
+    cur = view.metrics(mask)
+    full = view.metrics(view.full_mask)
     st.subheader("Validation metrics (shared weights)")
     if cur.note:
         st.info(cur.note)
@@ -41,8 +44,8 @@ def mask_metrics_panel(view: CheckpointView, bits: str) -> None:
     st.caption(f"Mask {bits}: metrics from {src}; deltas relative to the full mask {view.full_bits} "
                "(Pairwise CMT).")
     # Latency last: everything above is already on screen while the timed forwards run.
-    lat = view.latency_ms(bits)
-    lat_full = view.latency_ms(view.full_bits)
+    lat = view.latency_ms(mask)
+    lat_full = view.latency_ms(view.full_mask)
     c3.metric(LATENCY_LABEL, f"{lat:.1f} ms" if lat is not None else "n/a",
               delta=None if bits == view.full_bits or lat is None or lat_full is None else f"{lat - lat_full:+.1f} ms",
               delta_color="inverse",

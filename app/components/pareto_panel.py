@@ -10,7 +10,8 @@ import streamlit as st
 from mro_core.paths import PathSpace
 
 from app.components.pareto_chart import Source, best_caption, pareto_figure
-from app.components.sidebar import open_store, select_checkpoint
+from app.components.sidebar import select_checkpoint
+from app.resources import open_store
 from app.services import runs as run_svc
 from app.services import state as S
 from app.services.checkpoints import CheckpointView
@@ -18,7 +19,7 @@ from app.services.metrics_view import MetricSpec, spec_for
 from app.services.pareto_view import best_under_budget, mask_from_selection, pareto_front, rows_to_csv
 
 REFRESH_SECONDS = 5
-EXPLORE_PAGE = "pages/explore.py"
+EXPLORE_PAGE = "views/explore.py"
 MAX_DEFAULT_RUNS = 3
 CHECKPOINT_SOURCE = "checkpoint"
 

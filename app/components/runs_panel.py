@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.components.sidebar import job_launcher, open_store, show_flash
-from app.services import launch
+from mro_core.runs.api import cancel_run, resume_run
+
+from app.components.sidebar import show_flash
+from app.resources import job_manager, open_store
 from app.services import runs as run_svc
-from app.services import settings
 from app.services import state as S
 
 REFRESH_SECONDS = 5
@@ -17,10 +18,13 @@ LOG_LINES = 40
 def _act(action: str, run_id: str) -> None:
     """Cancel / resume callback; errors go to the flash message."""
     try:
+        store = open_store()
+        if store is None:
+            raise FileNotFoundError("the workspace does not exist")
         if action == "cancel":
-            launch.cancel_run(open_store(), run_id, settings.workspace(), job_launcher())
+            cancel_run(store, run_id, manager=job_manager())
         else:
-            launch.resume_run(run_id, settings.workspace(), job_launcher())
+            resume_run(store, run_id, manager=job_manager())
     except Exception as e:  # noqa: BLE001 - any failure of the job command is shown, not raised
         st.session_state[S.FLASH] = f"{action} {run_id} failed: {e}"
 

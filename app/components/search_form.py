@@ -1,5 +1,7 @@
 """The Search form: dataset (synthetic knobs, or a file under the data root) and search settings.
-Submitting starts ``mro search --detach`` in the background; the run store takes it from there."""
+Submitting goes through the core's front door (:func:`mro_core.runs.api.submit_search`): the request
+is checked (configs, data) before anything starts, then one job runs in the background and the run
+store takes it from there."""
 
 from __future__ import annotations
 
@@ -7,14 +9,16 @@ import time
 
 import streamlit as st
 
-from mro_core.config import PRESETS, SyntheticConfig
+from mro_core.config import ABLATIONS, PRESETS, RANK_LOSSES, SyntheticConfig
 from mro_core.data import DATASETS
+from mro_core.runs.api import SearchRefused, submit_search
+from mro_core.runs.request import SearchRequest
 
-from app.components.sidebar import job_launcher
-from app.services import launch
+from app.resources import job_manager, workspace_store
 from app.services import settings
 from app.services import state as S
 from app.services.data_root import DataPathError, list_data_files, resolve_data_file
+from app.services.tables import RANK_LOSS_LABELS
 
 _SYN = SyntheticConfig()
 
@@ -32,9 +36,9 @@ def _synthetic_knobs() -> dict:
     noise = c3.number_input("Label noise", 0.0, 3.0, float(_SYN.noise), step=0.05, key=S.SYN_NOISE)
     keys = c4.number_input("Keys K", 2, 64, _SYN.num_keys, key=S.SYN_NUM_KEYS)
     seq = c5.number_input("Seq. length", 2, 512, _SYN.seq_len, key=S.SYN_SEQ_LEN)
-    return {"modalities": mods.replace(" ", ""), "planted": planted.replace(" ", ""), "data-seed": int(seed),
-            "n-train": int(n_train), "n-valid": int(n_valid), "n-test": int(n_valid), "noise": float(noise),
-            "num-keys": int(keys), "seq-len": int(seq), "min-len": min(int(keys), int(seq))}
+    return {"modalities": mods.replace(" ", ""), "planted": planted.replace(" ", ""), "data_seed": int(seed),
+            "n_train": int(n_train), "n_valid": int(n_valid), "n_test": int(n_valid), "noise": float(noise),
+            "num_keys": int(keys), "seq_len": int(seq), "min_len": min(int(keys), int(seq))}
 
 
 def search_form() -> None:
@@ -63,9 +67,9 @@ def search_form() -> None:
                                  help="epochs of uniform mask sampling before the prior takes over")
         mps = c4.number_input("Masks per step", 1, 64, PRESETS["demo"].train.masks_per_step, key=S.SEARCH_MASKS_PER_STEP)
         c1, c2, c3, c4 = st.columns(4)
-        rank_loss = c1.selectbox("Rank loss", launch.RANK_LOSSES, index=1, key=S.SEARCH_RANK_LOSS,
-                                 format_func=lambda v: launch.RANK_LOSS_LABELS[v])
-        ablation = c2.selectbox("Ablation", launch.ABLATIONS, key=S.SEARCH_ABLATION)
+        rank_loss = c1.selectbox("Rank loss", RANK_LOSSES, index=1, key=S.SEARCH_RANK_LOSS,
+                                 format_func=lambda v: RANK_LOSS_LABELS[v])
+        ablation = c2.selectbox("Ablation", ABLATIONS, key=S.SEARCH_ABLATION)
         budget = c3.number_input("FLOPs budget (MFLOPs, 0 = none)", 0.0, 1e6, 0.0, key=S.SEARCH_BUDGET)
         seed = c4.number_input("Seed", 0, 2**31 - 1, 0, key=S.SEARCH_SEED)
         name = st.text_input("Run name", value=f"search-{time.strftime('%Y%m%d-%H%M%S')}", key=S.SEARCH_NAME)
@@ -74,20 +78,19 @@ def search_form() -> None:
         return
     try:
         data_path = str(resolve_data_file(root, rel or "")) if dataset != "synthetic" else None
-        req = launch.SearchRequest(
-            dataset=dataset, data_path=data_path, preset=preset, epochs=int(epochs), warmup=int(warmup),
-            masks_per_step=int(mps), rank_loss=rank_loss, ablation=ablation, seed=int(seed),
-            name=name.strip() or f"search-{int(time.time())}",
-            budget_mflops=float(budget) if budget and budget > 0 else None, synthetic=synthetic,
-        )
-        argv = launch.search_argv(req, settings.workspace())
-    except (DataPathError, ValueError) as e:
+    except DataPathError as e:
         st.error(str(e))
         return
-    with st.spinner("Starting the search..."):
+    req = SearchRequest(
+        dataset=dataset, data_path=data_path, preset=preset, epochs=int(epochs), warmup=int(warmup),
+        masks_per_step=int(mps), rank_loss=rank_loss, ablation=ablation, seed=int(seed),
+        name=name.strip() or f"search-{int(time.time())}",
+        budget_mflops=float(budget) if budget and budget > 0 else None, **synthetic,
+    )
+    with st.spinner("Checking the data and starting the search..."):
         try:
-            run_id = job_launcher().start_search(argv)
-        except launch.LaunchError as e:
+            run_id = submit_search(workspace_store(), req, manager=job_manager())
+        except (SearchRefused, OSError) as e:
             st.session_state[S.LAST_LAUNCH] = {"error": str(e)}
             st.error(f"The search did not start: {e}")
             return

@@ -1,44 +1,15 @@
-"""The sidebar every page shows: the checkpoint picker (demo + every run's checkpoint)."""
+"""The sidebar every page shows: the checkpoint picker (demo + every run's checkpoint).
+The cached resources it reads (store, checkpoints) live in :mod:`app.resources`."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
-from app.services import launch
+from app.resources import checkpoint_view, open_store
 from app.services import runs as run_svc
 from app.services import settings
 from app.services import state as S
 from app.services.checkpoints import CheckpointView, checkpoint_options
-
-
-@st.cache_resource(show_spinner="Loading checkpoint...", max_entries=8)
-def load_view(path: str, mtime: float) -> CheckpointView:
-    """One shared :class:`CheckpointView` per file version (path + mtime)."""
-    del mtime  # part of the cache key only: a rewritten checkpoint loads again
-    return CheckpointView(path)
-
-
-@st.cache_resource
-def job_launcher() -> launch.JobLauncher:
-    """The process-wide launcher that holds the handles of jobs this server started."""
-    return launch.JobLauncher()
-
-
-@st.cache_resource
-def _store(workspace: str):
-    """One ``RunStore`` per workspace for the whole server (it is thread-safe by contract)."""
-    return run_svc.open_store(workspace, create=True)
-
-
-def open_store():
-    """The run store of the workspace; None while the workspace does not exist (looking never
-    creates it) or when the store module is not installed."""
-    ws = settings.workspace()
-    if not ws.exists() or not run_svc.store_available():
-        return None
-    return _store(str(ws))
 
 
 def show_flash() -> None:
@@ -72,11 +43,8 @@ def checkpoint_sidebar() -> CheckpointView | None:
                                 help="The shipped demo checkpoint, or the checkpoint of any run in the workspace.")
     ws = settings.workspace()
     st.sidebar.caption(f"Workspace: `{ws}`" + ("" if ws.exists() else " (not created yet)"))
-    if not run_svc.store_available():
-        st.sidebar.caption("Run store not installed: only the demo checkpoint is listed.")
     try:
-        mtime = Path(path).stat().st_mtime
-        view = load_view(path, mtime)
+        view = checkpoint_view(path)
     except (OSError, ValueError) as e:
         st.sidebar.error(f"Cannot load {path}: {e}")
         return None

@@ -150,7 +150,8 @@ class CheckpointView:
         for r in self.ckpt.mask_table or []:
             if isinstance(r, Mapping) and isinstance(r.get("mask"), str):
                 self.table[r["mask"]] = dict(r)
-        self.full_bits = PathSpace.to_bits(self.space.full_mask())
+        self.full_mask: Mask = self.space.full_mask()
+        self.full_bits = PathSpace.to_bits(self.full_mask)
         self._lock = threading.RLock()
         self._lazy = _Lazy()
 
@@ -176,9 +177,10 @@ class CheckpointView:
                 f"{len(self.table)} masks in the table")
 
     # ---------------------------------------------------------------------------- masks
-    def parse(self, text: str) -> str:
-        """Canonical bit string of any accepted mask spelling (raises MaskError)."""
-        return PathSpace.to_bits(self.space.parse(text))
+    def parse(self, text: str) -> Mask:
+        """The mask of any accepted spelling (raises MaskError): the one parse, at the page's edge;
+        everything below takes the :data:`~mro_core.paths.Mask`."""
+        return self.space.parse(text)
 
     def best_mask(self) -> str | None:
         """The best mask of the table by the task's primary metric (None without a table)."""
@@ -203,12 +205,11 @@ class CheckpointView:
         return self.full_bits
 
     # -------------------------------------------------------------------------- metrics
-    def mflops(self, bits: str) -> float | None:
+    def mflops(self, mask: Mask) -> float | None:
         """MFLOPs per sample: the table row, else the checkpoint's FLOPs parts, else analytic."""
-        row = self.table.get(bits)
+        row = self.table.get(PathSpace.to_bits(mask))
         if row is not None and metric_value(row, "mflops") is not None:
             return float(row["mflops"])
-        mask = self.space.parse(bits)
         fl = self.ckpt.flops or {}
         if isinstance(fl.get("parts"), Mapping):
             from mro_core.flops import flops_of
@@ -227,20 +228,21 @@ class CheckpointView:
 
         return analytic_flops(self.ckpt.model_config, mask, seq) / 1e6
 
-    def metrics(self, bits: str) -> MaskMetrics:
-        """Metrics of ``bits``: from the table, else evaluated once with shared weights and cached."""
-        bits = self.parse(bits)
+    def metrics(self, mask: Mask) -> MaskMetrics:
+        """Metrics of ``mask``: from the table, else evaluated once with shared weights and cached."""
+        bits = PathSpace.to_bits(mask)
         row = self.table.get(bits)
         source, note = "table", ""
         if row is None:
-            row, note = self._evaluated_row(bits)
+            row, note = self._evaluated_row(mask)
             source = "evaluated" if row is not None else "unavailable"
-        mf = self.mflops(bits)
-        full = self.mflops(self.full_bits)
+        mf = self.mflops(mask)
+        full = self.mflops(self.full_mask)
         pct = 100.0 * mf / full if mf is not None and full else None
         return MaskMetrics(bits, row, mf, pct, source, note)
 
-    def _evaluated_row(self, bits: str) -> tuple[dict | None, str]:
+    def _evaluated_row(self, mask: Mask) -> tuple[dict | None, str]:
+        bits = PathSpace.to_bits(mask)
         with self._lock:
             if bits in self._lazy.evaluated:
                 return self._lazy.evaluated[bits], ""
@@ -255,7 +257,7 @@ class CheckpointView:
             if not self.table and self.space.num_masks <= MAX_EXHAUSTIVE_MASKS:
                 masks = self.space.all_masks()
             else:
-                masks = [self.space.parse(bits)]
+                masks = [tuple(mask)]
             t0 = time.perf_counter()
             rows = evaluate_masks(model, ds.splits["valid"], masks,
                                   batch_size=self.ckpt.train_config.eval_batch_size, device="cpu")
@@ -308,18 +310,19 @@ class CheckpointView:
         v = {m: torch.ones(n, L, dtype=torch.bool) for m, L in zip(cfg.modalities, seq)}
         return Batch(x, v, torch.zeros(n)), "random inputs of the data's shapes"
 
-    def latency_ms(self, bits: str) -> float | None:
-        """Median wall time (ms) of a forward of one batch through the subnet ``bits`` on CPU
+    def latency_ms(self, mask: Mask) -> float | None:
+        """Median wall time (ms) of a forward of one batch through the subnet ``mask`` on CPU
         (one thread; measured once per mask, then cached)."""
         import torch
 
+        bits = PathSpace.to_bits(mask)
         with self._lock:
             if bits in self._lazy.latency:
                 return self._lazy.latency[bits]
             try:
                 model = self._model()
                 batch, self._lazy.latency_source = self._latency_batch()
-                mask: Mask = self.space.parse(bits)
+                mask = tuple(mask)
                 with _TIMING_LOCK, torch_threads(LATENCY_THREADS), torch.inference_mode():
                     if not self._lazy.warmed:
                         model(batch, self.space.full_mask())

@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable, Sequence, TypeVar
 
 from mro_core.paths import MaskError
 
+T = TypeVar("T")
+
 
 def resolve_mask(
-    parse: Callable[[str], str],
+    parse: Callable[[str], T],
     *,
     url_value: str | None,
     session_value: str | None,
-    default: str,
-) -> tuple[str, str | None]:
+    default: T,
+) -> tuple[T, str | None]:
     """Pick the current mask: a valid URL value first (a shared link), then the session's, then
     ``default``.
 
     Args:
-        parse: turns any accepted spelling into the canonical bit string, raising
+        parse: turns any accepted spelling into the mask (the dashboard passes
+            ``CheckpointView.parse``, which returns a :data:`~mro_core.paths.Mask`), raising
             :class:`~mro_core.paths.MaskError` (a ``ValueError``) when it does not fit the model.
 
     Returns:
-        The bit string and, when the URL or session value had to be dropped, a message saying why.
+        The parsed mask (or ``default``) and, when the URL or session value had to be dropped, a message saying why.
     """
     warning = None
     for origin, value in (("URL", url_value), ("session", session_value)):

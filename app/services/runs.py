@@ -1,63 +1,32 @@
 """The dashboard's read side of the run store.
 
-The store (``mro_core.store``) is the only link between search jobs and the UI (STYLE 17): a search
-runs as its own process, writes to the store, and the pages only read from it. This module adapts
-the store for the pages (rows for the runs table, Pareto rows, baselines, log tails) and degrades to
-empty results when ``mro_core.store`` / ``mro_core.jobs`` are not installed. Starting, cancelling and
-resuming jobs lives in :mod:`app.services.launch`; the paper's tables in :mod:`app.services.tables`.
+The store (:mod:`mro_core.runs.store`) is the only link between search jobs and the UI (STYLE 17):
+a search runs as its own process, writes to the store, and the pages only read from it. This module
+adapts the store for the pages (rows for the runs table, Pareto rows, baselines, log tails).
+Starting, cancelling and resuming jobs is the core's front door (:mod:`mro_core.runs.api`); the
+cached store itself lives in :mod:`app.resources`; the paper's tables in :mod:`app.services.tables`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import importlib
-import importlib.util
 import logging
 import math
-import os
 import time
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from mro_core.runs.launcher import tail
+from mro_core.runs.records import ACTIVE_STATUSES, RESUMABLE_STATUSES, RunRecord
+from mro_core.runs.store import RunStore
+
 log = logging.getLogger(__name__)
 
-STORE_MODULE = "mro_core.store"
-JOBS_MODULE = "mro_core.jobs"
-ACTIVE_STATUSES = ("running", "queued")
-RESUMABLE_STATUSES = ("interrupted", "failed", "cancelled", "canceled", "error")
+__all__ = ["ACTIVE_STATUSES", "RESUMABLE_STATUSES"]
 
 
-# ------------------------------------------------------------------------------------ modules
-def module_available(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):
-        return False
-
-
-def store_available() -> bool:
-    return module_available(STORE_MODULE)
-
-
-STORE_MISSING = ("The run store (`mro_core.store`) is not installed in this build yet, so runs cannot be "
-                 "listed or started. Explore and Graph work on checkpoints alone.")
-
-
-def open_store(workspace: str | os.PathLike[str], *, create: bool = False) -> Any | None:
-    """A ``RunStore`` on ``workspace``; None when the store module is missing, or when the
-    workspace does not exist and ``create`` is False (so merely looking never creates files).
-    """
-    if not store_available():
-        return None
-    ws = Path(workspace)
-    if not create and not ws.exists():
-        return None
-    mod = importlib.import_module(STORE_MODULE)
-    return mod.RunStore(ws)
-
-
-def list_runs(store: Any | None, kind: str | None = None) -> list[Any]:
+def list_runs(store: RunStore | None, kind: str | None = None) -> list[RunRecord]:
     """Runs of the store, newest first; [] without a store or when the store fails."""
     if store is None:
         return []
@@ -69,9 +38,9 @@ def list_runs(store: Any | None, kind: str | None = None) -> list[Any]:
     return sorted(runs, key=lambda r: parse_time(getattr(r, "created", None)) or 0.0, reverse=True)
 
 
-def status_of(store: Any | None, rec: Any) -> str:
+def status_of(store: RunStore | None, rec: Any) -> str:
     """``store.effective_status(rec)`` (a dead pid reads as interrupted), else the raw status."""
-    if store is not None and hasattr(store, "effective_status"):
+    if store is not None:
         try:
             return str(store.effective_status(rec))
         except Exception as e:  # noqa: BLE001
@@ -79,7 +48,7 @@ def status_of(store: Any | None, rec: Any) -> str:
     return str(getattr(rec, "status", "unknown"))
 
 
-def events_of(store: Any | None, run_id: str, kind: str | None = "epoch") -> list[dict]:
+def events_of(store: RunStore | None, run_id: str, kind: str | None = "epoch") -> list[dict]:
     if store is None:
         return []
     try:
@@ -91,7 +60,7 @@ def events_of(store: Any | None, run_id: str, kind: str | None = "epoch") -> lis
 
 
 def _as_dict(obj: Any) -> dict | None:
-    """An event as a dict (the store returns dataclasses; fakes and older stores, dicts)."""
+    """An event as a dict (the store returns dataclasses; test fakes, dicts)."""
     if isinstance(obj, Mapping):
         return dict(obj)
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
@@ -144,7 +113,7 @@ def eta_seconds(rec: Any, status: str, now: float | None = None) -> float | None
     return elapsed * (1 - prog) / prog if elapsed > 0 else None
 
 
-def run_table_rows(store: Any | None, runs: Iterable[Any], now: float | None = None) -> list[dict]:
+def run_table_rows(store: RunStore | None, runs: Iterable[Any], now: float | None = None) -> list[dict]:
     """One display row per run: id, name, status, progress %, epoch, ETA, created."""
     rows = []
     for r in runs:
@@ -171,20 +140,7 @@ def log_tail(rec: Any, n_lines: int = 40) -> str | None:
     path = arts.get("log") if isinstance(arts, Mapping) else None
     if not path or not Path(path).is_file():
         return None
-    if module_available(JOBS_MODULE):
-        jobs = importlib.import_module(JOBS_MODULE)
-        if hasattr(jobs, "tail"):
-            try:
-                t = jobs.tail(path, n_lines)
-                return "\n".join(t) if isinstance(t, (list, tuple)) else str(t)
-            except Exception as e:  # noqa: BLE001 - fall back to reading the file here
-                log.warning("jobs.tail(%s) failed: %s", path, e)
-    with open(path, "rb") as f:
-        f.seek(0, os.SEEK_END)
-        size = f.tell()
-        f.seek(max(0, size - 64 * 1024))
-        lines = f.read().decode(errors="replace").splitlines()
-    return "\n".join(lines[-n_lines:])
+    return tail(path, n_lines)
 
 
 # ---------------------------------------------------------------------------------- run results
@@ -212,10 +168,10 @@ def flat_metrics(row: Mapping[str, Any]) -> dict:
     return out
 
 
-def pareto_rows(store: Any | None, rec: Any) -> list[dict]:
+def pareto_rows(store: RunStore | None, rec: Any) -> list[dict]:
     """A run's evaluated masks (validation split): the store's mask rows, else ``result["pareto"]``."""
     rows: list[dict] = []
-    if store is not None and hasattr(store, "masks"):
+    if store is not None:
         try:
             # shared-weight rows first (a run may also hold fine-tuned rows of its picks)
             rows = [flat_metrics(r) for r in store.masks(rec.id, split="valid", source="supernet")]

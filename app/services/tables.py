@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Sequence
 
-from app.services.launch import RANK_LOSS_LABELS
 from app.services.runs import flat_metrics, baseline_rows, run_config, run_label, run_result
 from app.services.metrics_view import finite_or_none
 
 PICKS = ("best", "budget", "knee", "prior")
+RANK_LOSS_LABELS = {"l0": "L0", "l1": "L1", "l2": "L2", "linf": "L\u221e"}
+"""Display names of :data:`mro_core.config.RANK_LOSSES`."""
 ABLATION_LABELS = {
     "none": "MRO",
     "no_prior_guidance": "w/o prior guidance",

@@ -160,9 +160,9 @@ def shot(page, name: str) -> None:
 
 # ------------------------------------------------------------------------------------- tests
 def test_first_request_to_a_page_gets_the_real_navigation(server, page):
-    """First in this file on purpose: the server is fresh. A folder named pages/ next to main.py
-    makes Streamlit serve its first run in the legacy pages-directory mode; a tab reconnecting
-    to /search after a restart must still get main.py's navigation (see app/_boot.py)."""
+    """First in this file on purpose: the server is fresh. A tab reconnecting to /search after a
+    restart must get main.py's navigation, not Streamlit's legacy pages-directory mode (which a
+    folder named pages/ next to main.py would trigger; the pages live in app/views/)."""
     expect = playwright_sync.expect
     page.goto(server + "/search")
     expect(page.locator("h1").first).to_have_text("Search")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
@@ -22,12 +22,12 @@ from app.services.pareto_view import best_under_budget  # noqa: E402
 
 DEMO = ROOT / "checkpoints" / "demo.pt"
 ROWS = load_checkpoint(DEMO).mask_table
-HAS_STORE = importlib.util.find_spec("mro_core.store") is not None
+HAS_STORE = importlib.util.find_spec("mro_core.runs.store") is not None
 
 
 @pytest.fixture
 def make_app(open_app):
-    return lambda: open_app("pages/pareto.py")
+    return lambda: open_app("views/pareto.py")
 
 
 def figure(at: AppTest) -> dict:
@@ -85,9 +85,9 @@ def test_selected_point_opens_in_explore(make_app):
     assert at.session_state[S.MASK] == "011011"
 
 
-@pytest.mark.skipif(not HAS_STORE, reason="mro_core.store is not installed in this build")
+@pytest.mark.skipif(not HAS_STORE, reason="mro_core.runs.store is not installed in this build")
 def test_run_masks_and_baselines(make_app, tmp_path):
-    from mro_core.store import RunStore
+    from mro_core.runs.store import RunStore
 
     store = RunStore(tmp_path / "runs")
     rid = store.create_run("toy", "search", {"rank_loss": "l1", "ablation": "none"}, total_epochs=1)

@@ -1,6 +1,5 @@
 """Graph: the Modal Relation Graph prior p_{i->j}, its statistics, and how it evolved."""
 
-import _boot  # first: makes `app.*` importable (see app/_boot.py)
 import streamlit as st
 
 from app.components.mask_grid import current_mask
@@ -8,13 +7,12 @@ from app.components.prior_graph import epoch_picker, prior_graph, prior_tables
 from app.components.sidebar import checkpoint_sidebar
 from app.services.prior_view import read_prior
 
-_boot.page()  # inside main.py's navigation (see app/_boot.py)
-
 st.title("Modal Relation Graph")
 view = checkpoint_sidebar()
 if view is None:
     st.stop()
-bits = current_mask(view)
+mask = current_mask(view)
+bits = view.space.to_bits(mask)
 prior = read_prior(view.ckpt.prior, view.space)
 if prior.uniform:
     st.info("This checkpoint holds no Modal Relation Graph prior: a search run (Search page, or "
@@ -24,6 +22,6 @@ for msg in prior.messages:
     st.info(msg)
 
 snap = epoch_picker(prior)
-st.caption(f"Current mask {view.space.describe(view.space.parse(bits))}: its paths are highlighted.")
+st.caption(f"Current mask {view.space.describe(mask)}: its paths are highlighted.")
 prior_graph(view.space, snap.p, bits)
 prior_tables(view.space, snap)

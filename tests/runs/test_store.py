@@ -12,8 +12,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from mro_core import store as store_mod
-from mro_core.store import SCHEMA_VERSION, RunNotFound, RunRecord, RunStore, StoreError, pid_alive
+from mro_core.runs import schema as schema_mod
+from mro_core.runs import store as store_mod
+from mro_core.runs.records import RunNotFound, RunRecord, StoreError, pid_alive
+from mro_core.runs.schema import SCHEMA_VERSION
+from mro_core.runs.store import RunStore
 
 
 from conftest import wait_for as _wait_for  # noqa: E402
@@ -63,8 +66,8 @@ def test_migration_hook_runs_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         calls.append(1)
         conn.execute("ALTER TABLE runs ADD COLUMN note TEXT")
 
-    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
-    monkeypatch.setitem(store_mod.MIGRATIONS, SCHEMA_VERSION, step)
+    monkeypatch.setattr(schema_mod, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setitem(schema_mod.MIGRATIONS, SCHEMA_VERSION, step)
     s = RunStore(ws)
     assert s.schema_version() == SCHEMA_VERSION + 1 and calls == [1]
     assert s.get_run(rid).name == "old"
@@ -321,7 +324,7 @@ def test_threads_share_one_instance(store: RunStore) -> None:
 
 WRITER = r"""
 import sys
-from mro_core.store import RunStore
+from mro_core.runs.store import RunStore
 store = RunStore(sys.argv[1])
 rid, n = sys.argv[2], int(sys.argv[3])
 store.mark_running(rid)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
@@ -144,11 +144,11 @@ def test_k5_grid_and_mask_missing_from_table(make_app, monkeypatch, tmp_path):
     view = CheckpointView(path)
     bits = "11" + "0" * 18  # two paths: not in the table
     assert bits not in view.table
-    first = view.metrics(bits)
+    first = view.metrics(view.parse(bits))
     assert first.source == "evaluated" and first.row["mask"] == bits and first.mflops > 0
-    again = view.metrics(bits)
+    again = view.metrics(view.parse(bits))
     assert again.row is first.row  # evaluated once, then cached
-    assert view.metrics("1" * 20).source == "table"
+    assert view.metrics(view.full_mask).source == "table"
 
     monkeypatch.setattr(settings, "DEMO_CHECKPOINT", path)
     at = make_app({S.MASK_PARAM: bits})
@@ -159,10 +159,10 @@ def test_k5_grid_and_mask_missing_from_table(make_app, monkeypatch, tmp_path):
     assert all(b.key != S.QUICK_PAPER for b in at.button)  # the paper's 011011 exists only for k = 3
 
 
-@pytest.mark.skipif(importlib.util.find_spec("mro_core.store") is None,
-                    reason="mro_core.store is not installed in this build")
+@pytest.mark.skipif(importlib.util.find_spec("mro_core.runs.store") is None,
+                    reason="mro_core.runs.store is not installed in this build")
 def test_run_checkpoint_in_picker_survives_page_switch(make_app, tmp_path):
-    from mro_core.store import RunStore
+    from mro_core.runs.store import RunStore
 
     run_ckpt = tmp_path / "run.pt"
     shutil.copy(DEMO, run_ckpt)
@@ -176,7 +176,7 @@ def test_run_checkpoint_in_picker_survives_page_switch(make_app, tmp_path):
     picker.set_value(str(run_ckpt.resolve())).run()
     assert not at.exception
     for page in ("graph", "search", "pareto", "compare", "explore"):
-        at.switch_page(f"pages/{page}.py").run()
+        at.switch_page(f"views/{page}.py").run()
         assert at.sidebar.selectbox(key=S.CHECKPOINT).value == str(run_ckpt.resolve()), page
     assert_shows(at, at.session_state[S.MASK])
 

@@ -10,22 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from mro_core.jobs import (
-    JobCancelled,
-    JobManager,
-    cancel_job,
-    cancel_requested,
-    check_cancelled,
-    graceful_termination,
-    job_alive,
-    keep_alive,
-    mro_command,
-    running_job,
-    spawn,
-    start_job,
-    tail,
-)
-from mro_core.store import RunStore
+from mro_core.cancel import JobCancelled
+from mro_core.runs.job import cancel_requested, check_cancelled, graceful_termination, keep_alive, running_job
+from mro_core.runs.launcher import JobManager, cancel_job, job_alive, mro_command, spawn, start_job, tail
+from mro_core.runs.store import RunStore
 
 
 from conftest import wait_for as _wait_for  # noqa: E402
@@ -35,8 +23,8 @@ from conftest import wait_for as _wait_for  # noqa: E402
 # down with the process group.
 GRACEFUL = r"""
 import subprocess, sys, time
-from mro_core.jobs import check_cancelled, running_job
-from mro_core.store import RunStore
+from mro_core.runs.job import check_cancelled, running_job
+from mro_core.runs.store import RunStore
 store, rid = RunStore(sys.argv[1]), sys.argv[2]
 with running_job(store, rid, heartbeat_interval=0.2):
     child = subprocess.Popen(["sleep", "30"])
@@ -53,7 +41,7 @@ print("job: exited cleanly", flush=True)
 # A job that ignores SIGTERM: only SIGKILL stops it.
 STUBBORN = r"""
 import signal, sys, time
-from mro_core.store import RunStore
+from mro_core.runs.store import RunStore
 signal.signal(signal.SIGTERM, signal.SIG_IGN)
 store, rid = RunStore(sys.argv[1]), sys.argv[2]
 store.mark_running(rid)
@@ -176,7 +164,7 @@ def test_manager_leaves_reported_status_alone(store: RunStore) -> None:
     manager = JobManager(store)
     rid = store.create_run("ok", "search", {})
     script = (
-        "import sys\nfrom mro_core.jobs import running_job\nfrom mro_core.store import RunStore\n"
+        "import sys\nfrom mro_core.runs.job import running_job\nfrom mro_core.runs.store import RunStore\n"
         "s = RunStore(sys.argv[1])\nwith running_job(s, sys.argv[2]):\n"
         "    s.update_run(sys.argv[2], result={'best': '011'})\n"
     )

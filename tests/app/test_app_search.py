@@ -7,7 +7,6 @@ temporary workspace (when that module is installed).
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 import time
@@ -16,44 +15,47 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
-from app.services import launch  # noqa: E402
-from app.services import runs as run_svc  # noqa: E402
+from mro_core.runs.launcher import JobManager  # noqa: E402
+from mro_core.runs.store import RunStore  # noqa: E402
+
+from app import resources  # noqa: E402
+from app.components import runs_panel  # noqa: E402
 from app.services import state as S  # noqa: E402
 
-HAS_STORE = importlib.util.find_spec("mro_core.store") is not None
 
 
 @pytest.fixture
 def launched(monkeypatch):
-    """Patch the launcher: record the argv of each start instead of running it."""
+    """Patch the job manager: record the command of each start instead of running it."""
     calls: list[list[str]] = []
 
-    def fake_start(self, argv, *, timeout_s=0):
-        calls.append(list(argv))
-        return "cafe0001"
+    def fake_spawn(self, cmd, run_id, log_path=None, *, env=None):
+        calls.append(list(cmd))
+        return 4242
 
-    monkeypatch.setattr(launch.JobLauncher, "start_search", fake_start)
+    monkeypatch.setattr(JobManager, "spawn", fake_spawn)
     return calls
+
+
+def _request_of(tmp_path, run_id):
+    return RunStore(tmp_path / "runs").get_run(run_id).config["request"]
 
 
 @pytest.fixture
 def make_app(open_app):
-    return lambda: open_app("pages/search.py")
+    return lambda: open_app("views/search.py")
 
 
 def test_smoke_without_runs(make_app):
     at = make_app()
     assert not at.exception
     assert at.title[0].value == "Search"
-    if HAS_STORE:
-        assert any("No search runs" in i.value for i in at.info)
-    else:
-        assert any("run store" in w.value for w in at.warning)
+    assert any("No search runs" in i.value for i in at.info)
 
 
 def test_submit_synthetic_search(make_app, launched, tmp_path):
@@ -68,13 +70,14 @@ def test_submit_synthetic_search(make_app, launched, tmp_path):
     at.button(key=S.SEARCH_SUBMIT).click().run()
     assert not at.exception
     assert len(launched) == 1
-    argv = " ".join(launched[0])
-    for part in ("-m mro_core search", "--dataset synthetic", "--preset demo", "--epochs 3", "--warmup 1",
-                 "--rank-loss l2", "--ablation no_mrg_prior", "--budget-mflops 1.5", "--n-train 500",
-                 f"--workspace {tmp_path / 'runs'}", "--name my-search", "--detach", "--json"):
-        assert part in argv, part
-    assert any("cafe0001" in s.value for s in at.success)
-    assert at.session_state[S.LAST_LAUNCH] == {"run_id": "cafe0001"}
+    assert launched[0][1:3] == ["-m", "mro_core.runs.worker"]  # one job, no CLI in between
+    run_id = at.session_state[S.LAST_LAUNCH]["run_id"]
+    assert launched[0][-1] == run_id and any(run_id in s.value for s in at.success)
+    req = _request_of(tmp_path, run_id)
+    assert {k: req[k] for k in ("dataset", "preset", "epochs", "warmup", "rank_loss", "ablation",
+                                "budget_mflops", "n_train", "name")} == {
+        "dataset": "synthetic", "preset": "demo", "epochs": 3, "warmup": 1, "rank_loss": "l2",
+        "ablation": "no_mrg_prior", "budget_mflops": 1.5, "n_train": 500, "name": "my-search"}
 
 
 def test_invalid_form_is_refused(make_app, launched):
@@ -83,18 +86,28 @@ def test_invalid_form_is_refused(make_app, launched):
     at.number_input(key=S.SEARCH_WARMUP).set_value(5)
     at.button(key=S.SEARCH_SUBMIT).click().run()
     assert not launched
-    assert any("warm-up" in e.value for e in at.error)
+    # the same line the CLI prints after `mro: error:`
+    assert any("--warmup (5) is more than --epochs (2)" in e.value for e in at.error)
+
+
+def test_planted_path_of_a_missing_modality_is_refused_before_anything_starts(make_app, launched, tmp_path):
+    at = make_app()
+    at.text_input(key=S.SYN_PLANTED).set_value("T->X")
+    at.button(key=S.SEARCH_SUBMIT).click().run()
+    assert not at.exception and not launched
+    assert any("did not start" in e.value and "X" in e.value for e in at.error)
+    assert not (tmp_path / "runs").exists() or RunStore(tmp_path / "runs").list_runs() == []
 
 
 def test_launch_error_is_shown(make_app, monkeypatch):
-    def boom(self, argv, *, timeout_s=0):
-        raise launch.LaunchError("mro: error: invalid choice: 'search'")
+    def boom(self, cmd, run_id, log_path=None, *, env=None):
+        raise OSError("cannot start python: no such file")
 
-    monkeypatch.setattr(launch.JobLauncher, "start_search", boom)
+    monkeypatch.setattr(JobManager, "spawn", boom)
     at = make_app()
     at.button(key=S.SEARCH_SUBMIT).click().run()
     assert not at.exception
-    assert any("invalid choice" in e.value for e in at.error)
+    assert any("cannot start python" in e.value for e in at.error)
 
 
 def test_file_dataset_only_from_data_root(make_app, launched, tmp_path):
@@ -112,10 +125,19 @@ def test_file_dataset_only_from_data_root(make_app, launched, tmp_path):
     at.selectbox(key=S.SEARCH_DATASET).set_value("npz").run()
     assert at.selectbox(key=S.SEARCH_DATA_FILE).options == ["toy.npz"]
     at.button(key=S.SEARCH_SUBMIT).click().run()
-    assert len(launched) == 1
-    argv = launched[0]
-    assert argv[argv.index("--data-path") + 1] == str((root / "toy.npz").resolve())
-    assert "--n-train" not in argv
+    assert not launched and any("did not start" in e.value for e in at.error)  # the file does not read
+
+    from mro_core.config import SyntheticConfig
+    from mro_core.data.npz import save_npz
+    from mro_core.data.synthetic import make_synthetic
+
+    save_npz(make_synthetic(SyntheticConfig(n_train=64, n_valid=32, n_test=32)), root / "toy.npz")
+    at = make_app()
+    at.selectbox(key=S.SEARCH_DATASET).set_value("npz").run()
+    at.button(key=S.SEARCH_SUBMIT).click().run()
+    assert len(launched) == 1, [e.value for e in at.error]
+    req = _request_of(tmp_path, at.session_state[S.LAST_LAUNCH]["run_id"])
+    assert req["data_path"] == str((root / "toy.npz").resolve()) and req["n_train"] is None
 
 
 # --------------------------------------------------------------------------------- runs list
@@ -171,11 +193,11 @@ def test_runs_list_with_fake_store(make_app, monkeypatch, tmp_path):
                    total_epochs=2),
     ])
     (tmp_path / "runs").mkdir()
-    monkeypatch.setattr(run_svc, "store_available", lambda: True)
-    monkeypatch.setattr(run_svc, "open_store", lambda ws, create=False: store)
+    monkeypatch.setattr(resources, "_store", lambda ws: store)
+    monkeypatch.setattr(resources, "_manager", lambda ws: None)
     resumed, cancelled = [], []
-    monkeypatch.setattr(launch, "resume_run", lambda rid, ws, launcher: resumed.append(rid))
-    monkeypatch.setattr(launch, "cancel_run", lambda st_, rid, ws, launcher: cancelled.append(rid))
+    monkeypatch.setattr(runs_panel, "resume_run", lambda st_, rid, manager: resumed.append(rid))
+    monkeypatch.setattr(runs_panel, "cancel_run", lambda st_, rid, manager: cancelled.append(rid))
     at = make_app()
     assert not at.exception
     df = at.dataframe[0].value
@@ -193,9 +215,8 @@ def test_runs_list_with_fake_store(make_app, monkeypatch, tmp_path):
     assert resumed == ["r1"] and not at.exception
 
 
-@pytest.mark.skipif(not HAS_STORE, reason="mro_core.store is not installed in this build")
 def test_runs_list_with_real_store(make_app, tmp_path):
-    from mro_core.store import RunStore
+    from mro_core.runs.store import RunStore
 
     store = RunStore(tmp_path / "runs")
     done = store.create_run("finished one", "search", {"rank_loss": "l1", "ablation": "none"}, total_epochs=2)

@@ -1,18 +1,12 @@
 """Compare: the paper's Table 5 and Table 4 layouts for chosen runs, and their training curves."""
 
-import _boot  # first: makes `app.*` importable (see app/_boot.py)
 import streamlit as st
 
 from app.components.compare_tables import choose_runs, curves, table4, table5
 from app.components.sidebar import checkpoint_sidebar
-from app.services import runs as run_svc
-
-_boot.page()  # inside main.py's navigation (see app/_boot.py)
 
 st.title("Compare runs")
 view = checkpoint_sidebar()
-if not run_svc.store_available():
-    st.warning(run_svc.STORE_MISSING)
 runs, pick = choose_runs()
 table5(runs, pick, view)
 table4(runs, pick)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
@@ -34,7 +34,7 @@ def make_app(open_app, monkeypatch, tmp_path):
             path = tmp_path / "with_prior.pt"
             save_checkpoint(ck, path)
             monkeypatch.setattr(settings, "DEMO_CHECKPOINT", path)
-        return open_app("pages/graph.py", query=query)
+        return open_app("views/graph.py", query=query)
 
     return make
 

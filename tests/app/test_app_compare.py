@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
@@ -17,13 +17,13 @@ from mro_core.checkpoint import load_checkpoint  # noqa: E402
 
 from app.services import state as S  # noqa: E402
 
-HAS_STORE = importlib.util.find_spec("mro_core.store") is not None
+HAS_STORE = importlib.util.find_spec("mro_core.runs.store") is not None
 TABLE5 = ["Model", "Subnet Mask", "MAE", "Corr", "Acc-7", "Acc-2", "F1", "MFLOPs"]
 
 
 @pytest.fixture
 def make_app(open_app):
-    return lambda: open_app("pages/compare.py")
+    return lambda: open_app("views/compare.py")
 
 
 def test_smoke_checkpoint_rows(make_app):
@@ -38,9 +38,9 @@ def test_smoke_checkpoint_rows(make_app):
     assert t5.iloc[1]["Acc-7"] == pytest.approx(100 * best["acc7"], abs=0.01)  # percentages, as in the paper
 
 
-@pytest.mark.skipif(not HAS_STORE, reason="mro_core.store is not installed in this build")
+@pytest.mark.skipif(not HAS_STORE, reason="mro_core.runs.store is not installed in this build")
 def test_runs_tables_and_curves(make_app, tmp_path):
-    from mro_core.store import RunStore
+    from mro_core.runs.store import RunStore
 
     store = RunStore(tmp_path / "runs")
     ids = {}

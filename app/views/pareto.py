@@ -1,12 +1,9 @@
 """Pareto: evaluated subnets of runs (and of the selected checkpoint) against MFLOPs."""
 
-import _boot  # first: makes `app.*` importable (see app/_boot.py)
 import streamlit as st
 
 from app.components.pareto_panel import open_selected_mask, pareto_controls, pareto_panel
 from app.components.sidebar import checkpoint_sidebar, show_flash
-
-_boot.page()  # inside main.py's navigation (see app/_boot.py)
 
 st.title("Pareto front")
 open_selected_mask()  # a point clicked on the chart opens in Explore

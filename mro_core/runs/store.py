@@ -9,16 +9,14 @@ sees exactly what the job wrote.
 Storage is one SQLite file, ``<workspace>/mro.sqlite`` (workspace default ``runs/``), in WAL mode so
 readers never block the writer and vice versa. Writers take the lock up front (``BEGIN IMMEDIATE``)
 and hold it for one short statement group; a busy timeout (10 s by default) absorbs contention
-between several jobs. The schema version lives in ``PRAGMA user_version``; :data:`MIGRATIONS` holds
-one function per version step and is applied on open.
+between several jobs. The schema and its migrations live in :mod:`mro_core.runs.schema`; the
+records, statuses and errors in :mod:`mro_core.runs.records`.
 
 Liveness is not stored, it is read: a run recorded as ``queued``/``running`` whose process is gone,
 or whose heartbeat is older than ``stale_after`` seconds, reads as ``interrupted``
 (:meth:`RunStore.effective_status`). A crashed or killed job therefore never shows as running
 forever, and nothing has to clean up after it. Process ids are only meaningful on the machine that
-started the job; the workspace is meant to be local.
-
-No torch here: the CLI and the dashboard open the store cheaply.
+started the job; the workspace is meant to be local. No torch here: opening the store is cheap.
 """
 
 from __future__ import annotations
@@ -30,32 +28,36 @@ import math
 import os
 import secrets
 import sqlite3
-import threading
 import time
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Mapping, Sequence
+
+from mro_core.runs.records import (
+    ACTIVE_STATUSES,
+    KINDS,
+    LOG_EVENT_KINDS,
+    STATUSES,
+    TERMINAL_STATUSES,
+    Event,
+    RunNotFound,
+    RunRecord,
+    StoreError,
+    check_status,
+    mask_bits,
+    pid_alive,
+)
+from mro_core.runs.schema import Database, filtered, from_json, to_json
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_WORKSPACE = Path("runs")
 DB_NAME = "mro.sqlite"
-SCHEMA_VERSION = 1
 
 DEFAULT_BUSY_TIMEOUT_S = 10.0
 """How long a statement waits for another process's write lock before giving up (seconds)."""
 
 DEFAULT_STALE_AFTER_S = 120.0
 """A live pid whose heartbeat is older than this (seconds) reads as interrupted (hung, or a reused pid)."""
-
-KINDS = ("search", "train", "table")
-STATUSES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
-ACTIVE_STATUSES = ("queued", "running")
-TERMINAL_STATUSES = ("done", "failed", "cancelled", "interrupted")
-
-LOG_EVENT_KINDS = ("log",)
-"""Event kinds that are never replaced: several log lines may share an epoch."""
 
 _MASK_RESERVED = ("mask", "mflops", "split", "source", "time")
 _JSON_COLUMNS = ("config", "artifacts", "result")
@@ -64,246 +66,14 @@ _UPDATABLE = (
     "epoch", "total_epochs", "checkpoint", "artifacts", "result",
 )
 
-
-# ------------------------------------------------------------------------------------------------
-# Errors
-# ------------------------------------------------------------------------------------------------
-class StoreError(OSError):
-    """The store cannot be opened or written (bad workspace, read-only, disk full, locked too long).
-
-    The message is one line and names the path involved.
-    """
-
-
-class RunNotFound(KeyError):
-    """No run with that id in this workspace."""
-
-    def __init__(self, run_id: str, workspace: Path | str) -> None:
-        self.run_id = run_id
-        self.workspace = str(workspace)
-        super().__init__(run_id)
-
-    def __str__(self) -> str:  # KeyError would print the repr of its argument
-        return (
-            f"no run {self.run_id!r} in workspace {self.workspace}; "
-            "see the runs with `mro runs list` (or pass the right --workspace)"
-        )
-
-
-# ------------------------------------------------------------------------------------------------
-# Records
-# ------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class RunRecord:
-    """One row of ``runs``, decoded, plus the status as read at load time.
-
-    Attributes:
-        id: short unique id (8 hex digits).
-        name: human label (need not be unique).
-        kind: one of :data:`KINDS`.
-        config: the resolved config the run was started with.
-        status: the status the job last wrote (one of :data:`STATUSES`).
-        pid: process (and process-group) id of the job, if started.
-        heartbeat: unix time of the job's last sign of life.
-        created, started, finished: unix times (``None`` until they happen).
-        error: one-line reason for ``failed`` / ``cancelled`` / ``interrupted``.
-        progress: fraction done, 0..1.
-        epoch: last completed epoch (or search step).
-        total_epochs: planned epochs.
-        checkpoint: path of the latest checkpoint, if any.
-        artifacts: name -> path of files the run produced (``"log"`` is the job's log file).
-        result: final summary written by the job.
-        effective_status: ``status``, except that an active run whose process is gone or silent
-            reads as ``"interrupted"`` (see :meth:`RunStore.effective_status`).
-    """
-
-    id: str
-    name: str
-    kind: str
-    config: dict[str, Any]
-    status: str
-    pid: int | None
-    heartbeat: float | None
-    created: float
-    started: float | None
-    finished: float | None
-    error: str | None
-    progress: float
-    epoch: int | None
-    total_epochs: int | None
-    checkpoint: str | None
-    artifacts: dict[str, str]
-    result: Any
-    effective_status: str = ""
-
-    @property
-    def is_active(self) -> bool:
-        """True while the run is queued or running and its process is alive."""
-        return self.effective_status in ACTIVE_STATUSES
-
-    @property
-    def log_path(self) -> str | None:
-        """The job's log file, if it was started as a background job."""
-        return self.artifacts.get("log")
-
-
 _RUN_COLUMNS = tuple(f.name for f in dataclasses.fields(RunRecord) if f.name != "effective_status")
 _RUN_SELECT = ", ".join(_RUN_COLUMNS)
-
-
-@dataclass(frozen=True)
-class Event:
-    """One row of ``events``.
-
-    ``id`` grows with every write; an epoch event that is re-logged (a resumed run) gets a new id,
-    so a reader polling with ``since_id`` sees the replacement. Readers that accumulate events
-    should key them by ``(kind, epoch)``.
-    """
-
-    id: int
-    run_id: str
-    kind: str
-    epoch: int | None
-    payload: Any
-    time: float
-
-
-# ------------------------------------------------------------------------------------------------
-# Schema
-# ------------------------------------------------------------------------------------------------
-def _migrate_0_to_1(conn: sqlite3.Connection) -> None:
-    conn.execute(
-        """CREATE TABLE runs (
-            id TEXT PRIMARY KEY,
-            name TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            config TEXT NOT NULL DEFAULT '{}',
-            status TEXT NOT NULL DEFAULT 'queued',
-            pid INTEGER,
-            heartbeat REAL,
-            created REAL NOT NULL,
-            started REAL,
-            finished REAL,
-            error TEXT,
-            progress REAL NOT NULL DEFAULT 0.0,
-            epoch INTEGER,
-            total_epochs INTEGER,
-            checkpoint TEXT,
-            artifacts TEXT NOT NULL DEFAULT '{}',
-            result TEXT
-        )"""
-    )
-    conn.execute("CREATE INDEX runs_kind_created ON runs(kind, created)")
-    # ``keyed`` rows (epoch events) are unique per (run, kind, epoch); log lines are not.
-    conn.execute(
-        """CREATE TABLE events (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-            epoch INTEGER,
-            kind TEXT NOT NULL,
-            keyed INTEGER NOT NULL DEFAULT 0,
-            payload TEXT NOT NULL,
-            time REAL NOT NULL
-        )"""
-    )
-    conn.execute("CREATE INDEX events_run ON events(run_id, id)")
-    conn.execute("CREATE UNIQUE INDEX events_epoch_key ON events(run_id, kind, epoch) WHERE keyed = 1")
-    conn.execute(
-        """CREATE TABLE masks (
-            run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-            mask TEXT NOT NULL,
-            split TEXT NOT NULL,
-            source TEXT NOT NULL,
-            mflops REAL,
-            metrics TEXT NOT NULL,
-            time REAL NOT NULL,
-            PRIMARY KEY (run_id, mask, split, source)
-        )"""
-    )
-
-
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {0: _migrate_0_to_1}
-"""``MIGRATIONS[v]`` upgrades a database at ``user_version == v`` to ``v + 1`` (inside a transaction).
-
-To change the schema: bump :data:`SCHEMA_VERSION`, add the step here, and add a test that opens a
-database of the previous version.
-"""
-
-
-# ------------------------------------------------------------------------------------------------
-# Helpers
-# ------------------------------------------------------------------------------------------------
-def pid_alive(pid: int | None) -> bool:
-    """Whether a process with this id exists on this machine and is not a zombie.
-
-    Args:
-        pid: process id (``None`` or non-positive reads as dead).
-
-    Returns:
-        True if ``os.kill(pid, 0)`` succeeds (or is refused for permissions) and, where ``/proc``
-        exists, the process is not an exited-but-unreaped zombie.
-    """
-    if pid is None or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    except OSError:
-        return False
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:  # no /proc (macOS) or it vanished in between
-        return True
-    # Format: "pid (comm) S ...": comm may contain spaces and parentheses, so split after the last ')'.
-    state = stat.rpartition(")")[2].split()
-    return not state or state[0] not in ("Z", "X")
-
-
-def _dumps(obj: Any, what: str) -> str:
-    try:
-        return json.dumps(obj, sort_keys=True)
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"{what} must be JSON-serializable (plain dicts, lists, numbers, strings): {e}") from e
-
-
-def _loads(text: str | None, default: Any = None) -> Any:
-    return default if text is None else json.loads(text)
-
-
-def _mask_bits(mask: Any) -> str:
-    if isinstance(mask, str):
-        bits = mask.strip()
-    else:
-        try:
-            bits = "".join(str(int(b)) for b in mask)
-        except (TypeError, ValueError) as e:
-            raise ValueError(f"a mask must be a bit string like '011011' or a sequence of 0/1 (got {mask!r})") from e
-    if not bits or set(bits) - {"0", "1"}:
-        raise ValueError(f"a mask must be a non-empty bit string like '011011' (got {mask!r})")
-    return bits
-
-
-def _filtered(sql: str, args: list[Any], conditions: Mapping[str, Any]) -> tuple[str, list[Any]]:
-    """``sql`` plus ``AND <condition>`` for each condition whose value is not None."""
-    for cond, value in conditions.items():
-        if value is not None:
-            sql += f" AND {cond}"
-            args.append(value)
-    return sql, args
-
-
-def _check_status(status: str) -> None:
-    if status not in STATUSES:
-        raise ValueError(f"unknown run status {status!r}; allowed: {', '.join(STATUSES)}")
 
 
 # ------------------------------------------------------------------------------------------------
 # The store
 # ------------------------------------------------------------------------------------------------
-class RunStore:
+class RunStore(Database):
     """Runs, their events and their evaluated masks, in ``<workspace>/mro.sqlite``.
 
     Contract:
@@ -346,13 +116,7 @@ class RunStore:
                 f"busy_timeout (got {busy_timeout}) and stale_after (got {stale_after}) must be positive seconds"
             )
         self.workspace = Path(workspace)
-        self.path = self.workspace / DB_NAME
-        self.busy_timeout = float(busy_timeout)
         self.stale_after = float(stale_after)
-        self._lock = threading.RLock()
-        self._conn: sqlite3.Connection | None = None
-        self._owner_pid = -1
-        self._inherited: list[sqlite3.Connection] = []  # kept open on purpose (see class docstring)
         try:
             self.workspace.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -360,118 +124,7 @@ class RunStore:
                 f"cannot use run workspace {self.workspace}: {e.strerror or e}; "
                 "pass a writable folder (--workspace)"
             ) from e
-        with self._lock:
-            self._connection()
-
-    # -- connection ------------------------------------------------------------------------------
-    def _open(self) -> sqlite3.Connection:
-        try:
-            conn = sqlite3.connect(
-                self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
-            )
-        except sqlite3.Error as e:
-            raise self._error(e, "open") from e
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise StoreError(f"run store {self.path}: could not switch to WAL mode (got {mode!r})")
-            conn.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; safe in WAL
-            conn.execute("PRAGMA foreign_keys = ON")
-            self._migrate(conn)
-        except sqlite3.Error as e:
-            conn.close()
-            raise self._error(e, "open") from e
-        except BaseException:
-            conn.close()
-            raise
-        return conn
-
-    def _migrate(self, conn: sqlite3.Connection) -> None:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version == SCHEMA_VERSION:
-            return
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"run store {self.path} has schema version {version}, newer than this MRO "
-                f"understands ({SCHEMA_VERSION}); upgrade MRO or use another --workspace"
-            )
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            # Re-read under the write lock: another process may have migrated meanwhile.
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            while version < SCHEMA_VERSION:
-                logger.info("run store %s: migrating schema %d -> %d", self.path, version, version + 1)
-                MIGRATIONS[version](conn)
-                version += 1
-                conn.execute(f"PRAGMA user_version = {version}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-
-    def _connection(self) -> sqlite3.Connection:
-        pid = os.getpid()
-        if self._conn is None or self._owner_pid != pid:
-            if self._conn is not None:
-                # Closing a connection inherited through fork can corrupt the parent's view of
-                # the WAL; keep it referenced and open a fresh one.
-                self._inherited.append(self._conn)
-            self._conn = self._open()
-            self._owner_pid = pid
-        return self._conn
-
-    def _error(self, e: sqlite3.Error, action: str) -> StoreError:
-        msg = str(e).strip() or type(e).__name__
-        low = msg.lower()
-        if "full" in low:
-            hint = "free some disk space or use another --workspace"
-        elif "readonly" in low or "read-only" in low or "unable to open" in low:
-            hint = "pass a writable folder (--workspace)"
-        elif "locked" in low or "busy" in low:
-            hint = f"another process held the write lock for more than {self.busy_timeout:g} s"
-        elif "not a database" in low or "malformed" in low:
-            hint = "this file is not an MRO run store (or it is damaged); use another --workspace"
-        else:
-            hint = "check the workspace folder"
-        return StoreError(f"run store {self.path}: cannot {action}: {msg}; {hint}")
-
-    @contextmanager
-    def _write(self, action: str) -> Iterator[sqlite3.Connection]:
-        """One short write transaction, taking the write lock up front."""
-        with self._lock:
-            conn = self._connection()
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as e:
-                raise self._error(e, action) from e
-            try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException as exc:
-                try:
-                    conn.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass  # the failed COMMIT may already have rolled back; the original error wins
-                if isinstance(exc, sqlite3.OperationalError):
-                    raise self._error(exc, action) from exc
-                raise
-
-    @contextmanager
-    def _read(self, action: str) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            conn = self._connection()
-            try:
-                yield conn
-            except sqlite3.OperationalError as e:
-                raise self._error(e, action) from e
-
-    def close(self) -> None:
-        """Close this instance's connection (a later call reopens it)."""
-        with self._lock:
-            if self._conn is not None and self._owner_pid == os.getpid():
-                self._conn.close()
-            self._conn = None
+        super().__init__(self.workspace / DB_NAME, busy_timeout)
 
     def __enter__(self) -> RunStore:
         return self
@@ -481,17 +134,6 @@ class RunStore:
 
     def __repr__(self) -> str:
         return f"RunStore(workspace={str(self.workspace)!r}, stale_after={self.stale_after:g})"
-
-    # -- diagnostics -----------------------------------------------------------------------------
-    def journal_mode(self) -> str:
-        """The SQLite journal mode in use (``"wal"``)."""
-        with self._read("read the journal mode") as conn:
-            return str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
-
-    def schema_version(self) -> int:
-        """The schema version recorded in the database (``PRAGMA user_version``)."""
-        with self._read("read the schema version") as conn:
-            return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
     # -- runs ------------------------------------------------------------------------------------
     def create_run(
@@ -516,7 +158,7 @@ class RunStore:
             raise ValueError(f"unknown run kind {kind!r}; allowed: {', '.join(KINDS)}")
         if total_epochs is not None and int(total_epochs) < 0:
             raise ValueError(f"total_epochs must be >= 0 (got {total_epochs})")
-        cfg = _dumps(dict(config), "the run config")
+        cfg = to_json(dict(config), "the run config")
         now = time.time()
         with self._write("create a run") as conn:
             for _ in range(20):
@@ -535,9 +177,9 @@ class RunStore:
 
     def _record(self, row: sqlite3.Row | tuple, now: float) -> RunRecord:
         d = dict(zip(_RUN_COLUMNS, row))
-        d["config"] = _loads(d["config"], {})
-        d["artifacts"] = _loads(d["artifacts"], {})
-        d["result"] = _loads(d["result"])
+        d["config"] = from_json(d["config"], {})
+        d["artifacts"] = from_json(d["artifacts"], {})
+        d["result"] = from_json(d["result"])
         rec = RunRecord(**d)
         return dataclasses.replace(rec, effective_status=self._effective(rec, now))
 
@@ -595,14 +237,14 @@ class RunStore:
         if unknown:
             raise ValueError(f"cannot update run column(s) {unknown}; allowed: {', '.join(_UPDATABLE)}")
         if "status" in fields:
-            _check_status(fields["status"])
+            check_status(fields["status"])
         if fields.get("progress") is not None:
             p = float(fields["progress"])
             if not (0.0 <= p <= 1.0) or math.isnan(p):
                 raise ValueError(f"progress must be a fraction in [0, 1] (got {fields['progress']})")
             fields["progress"] = p
         values = {
-            k: (_dumps(v, f"run {k}") if k in _JSON_COLUMNS and v is not None else v) for k, v in fields.items()
+            k: (to_json(v, f"run {k}") if k in _JSON_COLUMNS and v is not None else v) for k, v in fields.items()
         }
         sets = ", ".join(f"{k} = ?" for k in values)
         with self._write("update a run") as conn:
@@ -616,8 +258,8 @@ class RunStore:
             row = conn.execute("SELECT artifacts FROM runs WHERE id = ?", (run_id,)).fetchone()
             if row is None:
                 raise RunNotFound(run_id, self.workspace)
-            merged = {**_loads(row[0], {}), **{str(k): str(v) for k, v in artifacts.items()}}
-            conn.execute("UPDATE runs SET artifacts = ? WHERE id = ?", (_dumps(merged, "artifacts"), run_id))
+            merged = {**from_json(row[0], {}), **{str(k): str(v) for k, v in artifacts.items()}}
+            conn.execute("UPDATE runs SET artifacts = ? WHERE id = ?", (to_json(merged, "artifacts"), run_id))
 
     def mark_running(self, run_id: str, pid: int | None = None) -> None:
         """Called by the job as it starts: status ``running``, its pid, a fresh heartbeat.
@@ -756,7 +398,7 @@ class RunStore:
         keyed = (epoch is not None and kind not in LOG_EVENT_KINDS) if replace is None else bool(replace)
         if keyed and epoch is None:
             raise ValueError(f"a replaceable event needs an epoch (kind {kind!r})")
-        data = _dumps(payload, f"event payload ({kind})")
+        data = to_json(payload, f"event payload ({kind})")
         verb = "INSERT OR REPLACE" if keyed else "INSERT"
         with self._write("log an event") as conn:
             try:
@@ -782,7 +424,7 @@ class RunStore:
         Raises:
             RunNotFound: no such run.
         """
-        sql, args = _filtered("SELECT id, run_id, kind, epoch, payload, time FROM events WHERE run_id = ?",
+        sql, args = filtered("SELECT id, run_id, kind, epoch, payload, time FROM events WHERE run_id = ?",
                               [run_id], {"kind = ?": kind, "id > ?": None if since_id is None else int(since_id)})
         sql += " ORDER BY id"
         if limit is not None:
@@ -824,8 +466,8 @@ class RunStore:
                 raise ValueError(f"mask row {i}: {bad} are reserved names, not metrics; rename them")
             mflops = row.get("mflops")
             values.append((
-                run_id, _mask_bits(row["mask"]), str(split), str(source),
-                None if mflops is None else float(mflops), _dumps(metrics, f"mask row {i} metrics"), now,
+                run_id, mask_bits(row["mask"]), str(split), str(source),
+                None if mflops is None else float(mflops), to_json(metrics, f"mask row {i} metrics"), now,
             ))
         with self._write("store masks") as conn:
             try:
@@ -847,7 +489,7 @@ class RunStore:
         Raises:
             RunNotFound: no such run.
         """
-        sql, args = _filtered("SELECT mask, split, source, mflops, metrics FROM masks WHERE run_id = ?",
+        sql, args = filtered("SELECT mask, split, source, mflops, metrics FROM masks WHERE run_id = ?",
                               [run_id], {"split = ?": split, "source = ?": source})
         sql += " ORDER BY mask, split, source"
         with self._read("read masks") as conn:

@@ -1,0 +1,202 @@
+"""The ``mro`` command: parses arguments, calls the library, prints. Nothing else lives here.
+
+Errors in user input (bad masks, data files, checkpoints, options) print one line
+``mro: error: ...`` on stderr and exit with code 2; ``--json`` prints exactly one JSON document
+on stdout. Precedence of settings: command line > preset > defaults, field by field. The commands
+live beside this module, one module per group (:mod:`~mro_core.cli.train_cmds`,
+:mod:`~mro_core.cli.run_cmds`, :mod:`~mro_core.cli.checkpoint_cmds`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Sequence
+
+from mro_core import __version__
+from mro_core.cli.checkpoint_cmds import cmd_bench, cmd_demo, cmd_eval, cmd_flops, cmd_quality
+from mro_core.cli.common import (
+    DEFAULT_CHECKPOINT,
+    UsageError,
+    add_data_args,
+    add_search_args,
+    add_synthetic_args,
+    add_train_args,
+)
+from mro_core.cli.run_cmds import cmd_runs, cmd_search, cmd_table
+from mro_core.cli.train_cmds import cmd_data, cmd_train
+from mro_core.config import ABLATIONS
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse with its usage errors on ONE line (``mro CMD: error: ...``, exit 2), never a page
+    of usage; ``--help`` still prints the full usage."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from mro_core.data import DATASETS
+
+    ap = OneLineParser(prog="mro", description="MRO: explore the routing paths of a multimodal CMT supernet.")
+    ap.add_argument("--version", action="version", version=f"mro {__version__}")
+    ap.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("data", help="write a dataset file")
+    p.add_argument("kind", choices=("synthetic",), help="what to generate")
+    p.add_argument("--out", required=True, help="output .npz path")
+    p.add_argument("--json", action="store_true")
+    add_synthetic_args(p)
+    p.set_defaults(func=cmd_data, unaligned=False, window=5, data_path=None)
+
+    p = sub.add_parser("train", help="one-shot supernet training with uniform mask sampling")
+    add_data_args(p)
+    add_train_args(p)
+    p.add_argument("--out", required=True, help="checkpoint path (written every epoch)")
+    p.add_argument("--resume", action="store_true", help="continue from --out if it exists")
+    p.add_argument("--distributed", action="store_true",
+                   help="one rank of `torchrun --nproc-per-node N -m mro_core train ...` (DDP)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("search", help="prior-guided NAS over the path masks (the paper's Table 1)")
+    add_data_args(p)
+    add_train_args(p)
+    g = add_search_args(p)
+    g.add_argument("--ablation", choices=ABLATIONS, help="Table 5 ablation (default none)")
+    g.add_argument("--workspace", default="runs", help="run store folder (default runs/)")
+    g.add_argument("--name", help="run name")
+    g.add_argument("--out", help="checkpoint path (default <workspace>/<run id>/search.pt)")
+    g.add_argument("--detach", action="store_true", help="run in the background; print the run id")
+    g.add_argument("--distributed", action="store_true",
+                   help="one rank of `torchrun --nproc-per-node N -m mro_core search ... --out CK` (DDP)")
+    g.add_argument("--run-id", help=argparse.SUPPRESS)
+    g.add_argument("--resume", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("table", help="reproduce the paper's Table 5 or Table 4 on the given data")
+    p.add_argument("--suite", choices=("table5", "table4"), required=True)
+    add_data_args(p)
+    add_train_args(p)
+    g = add_search_args(p)
+    g.add_argument("--pick", choices=("best", "budget", "knee", "prior"), default="best",
+                   help="which pick of each search is the table's row (default best)")
+    p.add_argument("--seeds", type=int, default=1, help="repeat with this many seeds; mean ± std (default 1)")
+    p.add_argument("--workspace", default="runs", help="run store folder (default runs/)")
+    p.add_argument("--out", help="write OUT.md and OUT.csv")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_table, ablation=None)
+
+    p = sub.add_parser("runs", help="list, show, cancel or resume runs in a workspace")
+    p.add_argument("action", choices=("list", "show", "cancel", "resume"))
+    p.add_argument("run", nargs="?", help="run id")
+    p.add_argument("--workspace", default="runs", help="run store folder (default runs/)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_runs)
+
+    p = sub.add_parser("eval", help="evaluate masks of a checkpoint with shared weights")
+    p.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT))
+    p.add_argument("--mask", help="one mask: 011011, [0,1,1,0,1,1], 0,1,1,0,1,1 or T->V,A->T,...")
+    p.add_argument("--all-masks", action="store_true", help="every non-empty mask")
+    p.add_argument("--split", choices=("valid", "test"), default="valid")
+    p.add_argument("--data-path", help="evaluate on this file instead of the checkpoint's data (checked against it)")
+    p.add_argument("--dataset", choices=DATASETS, help="kind of --data-path (default: detected, else the checkpoint's)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("flops", help="fvcore MFLOPs per sample of masks")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--preset", default="mosei", help="count at a preset's setting (default mosei)")
+    src.add_argument("--checkpoint", help="count a checkpoint's model at its data's lengths")
+    p.add_argument("--mask", help="one mask")
+    p.add_argument("--all-masks", action="store_true")
+    p.add_argument("--seq-len", help="sequence length(s): one, or one per modality")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_flops)
+
+    p = sub.add_parser("quality", help="Kendall tau of shared-weight vs stand-alone mask rankings")
+    p.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT))
+    p.add_argument("--masks", help="';'-separated masks (default: a varied set of --n-masks)")
+    p.add_argument("--n-masks", type=int, default=12, help="size of the default mask set (default 12)")
+    p.add_argument("--epochs", type=int, help="stand-alone epochs (default: the checkpoint's)")
+    p.add_argument("--workdir", default="runs/quality", help="where stand-alone checkpoints go")
+    p.add_argument("--data-path", help="evaluate on this file instead of the checkpoint's data (checked against it)")
+    p.add_argument("--dataset", choices=DATASETS, help="kind of --data-path (default: detected, else the checkpoint's)")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_quality)
+
+    p = sub.add_parser("bench", help="speed ratios measured within one run")
+    p.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("demo", help="terminal tour of the shipped demo checkpoint")
+    p.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT))
+    p.add_argument("--top", type=int, default=10)
+    p.set_defaults(func=cmd_demo)
+    return ap
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    from mro_core.checkpoint import CheckpointError
+    from mro_core.data.base import DataError
+    from mro_core.metrics import MetricError
+    from mro_core.paths import MaskError
+    from mro_core.runs.records import RunNotFound
+    from mro_core.train import NonFiniteLossError
+
+    return (UsageError, MaskError, DataError, CheckpointError, MetricError, NonFiniteLossError, RunNotFound,
+            ValueError, OSError)
+
+
+def _check_outputs(a: argparse.Namespace) -> None:
+    """Refuse an unusable ``--out`` (a directory, an unwritable folder) before any work is done."""
+    from pathlib import Path
+
+    from mro_core.atomic import check_output_path
+
+    out = getattr(a, "out", None)
+    if out:
+        check_output_path(Path(out).with_suffix(".md") if a.command == "table" else out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The ``mro`` command; an interrupt at any moment (even while torch imports) is one line."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("mro: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    ap = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    a = ap.parse_args(argv)
+    a.argv = argv
+    logging.basicConfig(level=logging.DEBUG if a.verbose else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for noisy in ("fvcore", "iopath"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    try:
+        _check_outputs(a)
+        return int(a.func(a) or 0)
+    except _user_errors() as e:
+        if a.verbose:
+            raise
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        print(f"mro: error: {msg}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

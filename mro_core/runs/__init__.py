@@ -1,0 +1,1 @@
+"""Runs: the store, the jobs and the front door that the CLI and the dashboard share."""

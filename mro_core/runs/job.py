@@ -1,0 +1,206 @@
+"""The job side of a background run: what the child process does around its work.
+
+:func:`running_job` marks the run running, heartbeats from a thread (:func:`keep_alive`), turns
+SIGTERM into a flag the work polls at safe points (:class:`GracefulTermination`, passed to the
+search as ``should_stop``), and records ``done`` / ``cancelled`` / ``failed`` on the way out. The
+launcher side (starting, cancelling, reaping) is :mod:`mro_core.runs.launcher`.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any, Callable, Iterator, Sequence
+
+from mro_core.cancel import JobCancelled
+from mro_core.runs.records import ACTIVE_STATUSES, RunNotFound
+from mro_core.runs.store import RunStore
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_HEARTBEAT_INTERVAL_S = 10.0
+"""How often :func:`keep_alive` heartbeats; well below the store's ``stale_after`` (120 s)."""
+
+__all__ = [
+    "DEFAULT_HEARTBEAT_INTERVAL_S", "GracefulTermination", "JobCancelled", "cancel_requested",
+    "check_cancelled", "graceful_termination", "install_sigterm_handler", "keep_alive", "one_line",
+    "running_job",
+]
+
+
+def install_sigterm_handler(callback: Callable[[int], None]) -> Any:
+    """Call ``callback(signum)`` on SIGTERM instead of dying; returns the previous handler.
+
+    Low-level; prefer :func:`graceful_termination`. Must be called from the main thread.
+    """
+    return signal.signal(signal.SIGTERM, lambda signum, frame: callback(signum))
+
+
+class GracefulTermination:
+    """Turns termination signals into a flag, raised as :class:`JobCancelled` at safe points.
+
+    Use as a context manager (entered in the main thread): on entry it installs handlers for
+    ``signals`` (default SIGTERM) and on exit restores the previous ones. A first signal only sets
+    the flag; the job calls :meth:`check` (or the module-level :func:`check_cancelled`) where
+    stopping is safe, e.g. after writing a checkpoint. A second signal raises at once.
+
+    Args:
+        signals: the signals to catch.
+    """
+
+    def __init__(self, signals: Sequence[signal.Signals] = (signal.SIGTERM,)) -> None:
+        self.signals = tuple(signals)
+        self._event = threading.Event()
+        self._signum: int | None = None
+        self._previous: dict[signal.Signals, Any] = {}
+
+    @property
+    def requested(self) -> bool:
+        """Whether a stop was requested."""
+        return self._event.is_set()
+
+    def request(self, signum: int | None = None) -> None:
+        """Ask the job to stop (what the signal handler does; also usable from other threads)."""
+        self._signum = signum
+        self._event.set()
+
+    def check(self) -> None:
+        """Raise :class:`JobCancelled` if a stop was requested."""
+        if self._event.is_set():
+            raise JobCancelled(self._reason())
+
+    def _reason(self) -> str:
+        if self._signum is None:
+            return "cancelled"
+        return f"cancelled by {signal.Signals(self._signum).name}"
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self._event.is_set():
+            raise JobCancelled(self._reason() + " (signalled twice; stopping now)")
+        logger.info("received %s; stopping at the next safe point", signal.Signals(signum).name)
+        self.request(signum)
+
+    def __enter__(self) -> GracefulTermination:
+        if threading.current_thread() is not threading.main_thread():
+            raise RuntimeError("graceful_termination() must be entered in the main thread (signal handlers live there)")
+        for sig in self.signals:
+            self._previous[sig] = signal.signal(sig, self._handle)
+        _ACTIVE.append(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self in _ACTIVE:
+            _ACTIVE.remove(self)
+        for sig, prev in self._previous.items():
+            signal.signal(sig, prev)
+        self._previous.clear()
+
+
+# The terminations currently entered (innermost last); only GracefulTermination's enter/exit
+# change it, so it always matches the `with` blocks on the stack.
+_ACTIVE: list[GracefulTermination] = []
+
+
+def graceful_termination(signals: Sequence[signal.Signals] = (signal.SIGTERM,)) -> GracefulTermination:
+    """``with graceful_termination() as term: ... term.check()`` (see :class:`GracefulTermination`)."""
+    return GracefulTermination(signals)
+
+
+def check_cancelled() -> None:
+    """Raise :class:`JobCancelled` if an active :func:`graceful_termination` got a stop request.
+
+    A no-op outside any ``graceful_termination`` block, so library loops may call it freely.
+    """
+    for term in _ACTIVE:
+        term.check()
+
+
+def cancel_requested() -> bool:
+    """Whether an active :func:`graceful_termination` got a stop request (without raising)."""
+    return any(term.requested for term in _ACTIVE)
+
+
+@contextmanager
+def keep_alive(store: RunStore, run_id: str, interval: float = DEFAULT_HEARTBEAT_INTERVAL_S) -> Iterator[None]:
+    """Heartbeat the run from a daemon thread every ``interval`` seconds while the block runs.
+
+    Keeps a long epoch from reading as stale. The thread stops quietly if the run disappears.
+    """
+    if interval <= 0:
+        raise ValueError(f"heartbeat interval must be positive seconds (got {interval})")
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(interval):
+            try:
+                store.heartbeat(run_id)
+            except RunNotFound:
+                logger.warning("run %s was deleted; heartbeats stop", run_id)
+                return
+            except Exception:  # a transient lock or I/O error must not kill the job
+                logger.warning("run %s: heartbeat failed", run_id, exc_info=True)
+
+    thread = threading.Thread(target=beat, name=f"mro-heartbeat-{run_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=max(1.0, interval))
+
+
+def one_line(e: BaseException) -> str:
+    """``Type: first line of the message``: how a failed run's error is stored."""
+    text = str(e).strip()
+    first = text.splitlines()[0] if text else ""
+    return f"{type(e).__name__}: {first}" if first else type(e).__name__
+
+
+@contextmanager
+def running_job(
+    store: RunStore, run_id: str, *, heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL_S
+) -> Iterator[GracefulTermination]:
+    """The lifecycle of a job's body, written to the store.
+
+    On entry: ``mark_running`` (with this pid), SIGTERM handling (:func:`graceful_termination`) and
+    heartbeats (:func:`keep_alive`). On exit:
+
+    * normal end: ``done`` (unless the body already finished the run, e.g. with a result);
+    * :class:`JobCancelled` (SIGTERM seen at a ``check``): ``cancelled``; the exception is
+      swallowed so the process exits normally;
+    * ``KeyboardInterrupt`` / ``SystemExit``: ``interrupted`` (resumable), re-raised;
+    * any other exception: ``failed`` with a one-line error, re-raised.
+
+    Example::
+
+        with running_job(store, run_id) as term:
+            for epoch in range(start, cfg.epochs):
+                train_one_epoch(...); save_checkpoint(...)
+                store.log_event(run_id, "epoch", epoch, metrics)
+                store.heartbeat(run_id, epoch=epoch, progress=(epoch + 1) / cfg.epochs)
+                term.check()  # the safe point: the checkpoint is on disk
+
+    Yields:
+        The :class:`GracefulTermination` in force.
+    """
+    # Handlers first: a SIGTERM that arrives while marking running is then kept, not fatal.
+    with graceful_termination() as term:
+        store.mark_running(run_id)
+        with keep_alive(store, run_id, heartbeat_interval):
+            try:
+                yield term
+            except JobCancelled as e:
+                store.finish(run_id, "cancelled", error=str(e))
+                logger.info("run %s: %s", run_id, e)
+                return
+            except (KeyboardInterrupt, SystemExit) as e:
+                store.finish(run_id, "interrupted", error=f"interrupted ({type(e).__name__}); resume to continue")
+                raise
+            except BaseException as e:
+                store.finish(run_id, "failed", error=one_line(e))
+                raise
+    if store.get_run(run_id).status in ACTIVE_STATUSES:
+        store.finish(run_id, "done")

@@ -1,0 +1,255 @@
+"""The run store's SQLite schema and its migrations (one function per version step).
+
+The version lives in ``PRAGMA user_version``; :func:`migrate` applies :data:`MIGRATIONS` on open,
+under the write lock, so several processes may open an old database at once. :class:`Database`
+is the connection plumbing (WAL mode, busy timeout, one connection per process, short write
+transactions) that :class:`~mro_core.runs.store.RunStore` builds on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+import json
+from typing import Any, Callable, Iterator, Mapping
+
+from mro_core.runs.records import StoreError
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+
+def _migrate_0_to_1(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        """CREATE TABLE runs (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            config TEXT NOT NULL DEFAULT '{}',
+            status TEXT NOT NULL DEFAULT 'queued',
+            pid INTEGER,
+            heartbeat REAL,
+            created REAL NOT NULL,
+            started REAL,
+            finished REAL,
+            error TEXT,
+            progress REAL NOT NULL DEFAULT 0.0,
+            epoch INTEGER,
+            total_epochs INTEGER,
+            checkpoint TEXT,
+            artifacts TEXT NOT NULL DEFAULT '{}',
+            result TEXT
+        )"""
+    )
+    conn.execute("CREATE INDEX runs_kind_created ON runs(kind, created)")
+    # ``keyed`` rows (epoch events) are unique per (run, kind, epoch); log lines are not.
+    conn.execute(
+        """CREATE TABLE events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            epoch INTEGER,
+            kind TEXT NOT NULL,
+            keyed INTEGER NOT NULL DEFAULT 0,
+            payload TEXT NOT NULL,
+            time REAL NOT NULL
+        )"""
+    )
+    conn.execute("CREATE INDEX events_run ON events(run_id, id)")
+    conn.execute("CREATE UNIQUE INDEX events_epoch_key ON events(run_id, kind, epoch) WHERE keyed = 1")
+    conn.execute(
+        """CREATE TABLE masks (
+            run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            mask TEXT NOT NULL,
+            split TEXT NOT NULL,
+            source TEXT NOT NULL,
+            mflops REAL,
+            metrics TEXT NOT NULL,
+            time REAL NOT NULL,
+            PRIMARY KEY (run_id, mask, split, source)
+        )"""
+    )
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {0: _migrate_0_to_1}
+"""``MIGRATIONS[v]`` upgrades a database at ``user_version == v`` to ``v + 1`` (inside a transaction).
+
+To change the schema: bump :data:`SCHEMA_VERSION`, add the step here, and add a test that opens a
+database of the previous version.
+"""
+
+
+def migrate(conn: sqlite3.Connection, path: object) -> None:
+    """Bring the database of ``conn`` (at ``path``, for messages) to :data:`SCHEMA_VERSION`.
+
+    Raises:
+        StoreError: the database is newer than this MRO understands.
+    """
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version == SCHEMA_VERSION:
+        return
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"run store {path} has schema version {version}, newer than this MRO "
+            f"understands ({SCHEMA_VERSION}); upgrade MRO or use another --workspace"
+        )
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        # Re-read under the write lock: another process may have migrated meanwhile.
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        while version < SCHEMA_VERSION:
+            logger.info("run store %s: migrating schema %d -> %d", path, version, version + 1)
+            MIGRATIONS[version](conn)
+            version += 1
+            conn.execute(f"PRAGMA user_version = {version}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def to_json(obj: Any, what: str) -> str:
+    """``obj`` as JSON text; ValueError naming ``what`` when it is not JSON-serializable."""
+    try:
+        return json.dumps(obj, sort_keys=True)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{what} must be JSON-serializable (plain dicts, lists, numbers, strings): {e}") from e
+
+
+def from_json(text: str | None, default: Any = None) -> Any:
+    """JSON text decoded (``default`` for SQL NULL)."""
+    return default if text is None else json.loads(text)
+
+
+def filtered(sql: str, args: list[Any], conditions: Mapping[str, Any]) -> tuple[str, list[Any]]:
+    """``sql`` plus ``AND <condition>`` for each condition whose value is not None."""
+    for cond, value in conditions.items():
+        if value is not None:
+            sql += f" AND {cond}"
+            args.append(value)
+    return sql, args
+
+
+class Database:
+    """One SQLite file in WAL mode, migrated on open; the plumbing under the run store.
+
+    Holds one connection per process (opened with ``check_same_thread=False``, guarded by a
+    re-entrant lock); a connection inherited through ``fork`` is kept referenced, never used or
+    closed, and the child opens its own.
+
+    Args:
+        path: the database file.
+        busy_timeout: seconds to wait for another writer's lock.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], busy_timeout: float) -> None:
+        self.path = Path(path)
+        self.busy_timeout = float(busy_timeout)
+        self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = None
+        self._owner_pid = -1
+        self._inherited: list[sqlite3.Connection] = []  # kept open on purpose (see the docstring)
+        with self._lock:
+            self._connection()
+
+    # -- connection ------------------------------------------------------------------------------
+    def _open(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as e:
+            raise self._error(e, "open") from e
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise StoreError(f"run store {self.path}: could not switch to WAL mode (got {mode!r})")
+            conn.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; safe in WAL
+            conn.execute("PRAGMA foreign_keys = ON")
+            migrate(conn, self.path)
+        except sqlite3.Error as e:
+            conn.close()
+            raise self._error(e, "open") from e
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _connection(self) -> sqlite3.Connection:
+        pid = os.getpid()
+        if self._conn is None or self._owner_pid != pid:
+            if self._conn is not None:
+                # Closing a connection inherited through fork can corrupt the parent's view of
+                # the WAL; keep it referenced and open a fresh one.
+                self._inherited.append(self._conn)
+            self._conn = self._open()
+            self._owner_pid = pid
+        return self._conn
+
+    def _error(self, e: sqlite3.Error, action: str) -> StoreError:
+        msg = str(e).strip() or type(e).__name__
+        low = msg.lower()
+        if "full" in low:
+            hint = "free some disk space or use another --workspace"
+        elif "readonly" in low or "read-only" in low or "unable to open" in low:
+            hint = "pass a writable folder (--workspace)"
+        elif "locked" in low or "busy" in low:
+            hint = f"another process held the write lock for more than {self.busy_timeout:g} s"
+        elif "not a database" in low or "malformed" in low:
+            hint = "this file is not an MRO run store (or it is damaged); use another --workspace"
+        else:
+            hint = "check the workspace folder"
+        return StoreError(f"run store {self.path}: cannot {action}: {msg}; {hint}")
+
+    @contextmanager
+    def _write(self, action: str) -> Iterator[sqlite3.Connection]:
+        """One short write transaction, taking the write lock up front."""
+        with self._lock:
+            conn = self._connection()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as e:
+                raise self._error(e, action) from e
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass  # the failed COMMIT may already have rolled back; the original error wins
+                if isinstance(exc, sqlite3.OperationalError):
+                    raise self._error(exc, action) from exc
+                raise
+
+    @contextmanager
+    def _read(self, action: str) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            conn = self._connection()
+            try:
+                yield conn
+            except sqlite3.OperationalError as e:
+                raise self._error(e, action) from e
+
+    def close(self) -> None:
+        """Close this instance's connection (a later call reopens it)."""
+        with self._lock:
+            if self._conn is not None and self._owner_pid == os.getpid():
+                self._conn.close()
+            self._conn = None
+
+    # -- diagnostics -----------------------------------------------------------------------------
+    def journal_mode(self) -> str:
+        """The SQLite journal mode in use (``"wal"``)."""
+        with self._read("read the journal mode") as conn:
+            return str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+
+    def schema_version(self) -> int:
+        """The schema version recorded in the database (``PRAGMA user_version``)."""
+        with self._read("read the schema version") as conn:
+            return int(conn.execute("PRAGMA user_version").fetchone()[0])
