@@ -65,13 +65,15 @@ def print_table(rows: list[dict], columns: Sequence[str]) -> None:
 
 
 def _synthetic_config(a: argparse.Namespace):
-    from mro_core.config import SyntheticConfig
+    from mro_core.config import get_benchmark
 
-    base = SyntheticConfig()
+    base = get_benchmark(getattr(a, "benchmark", None) or "default")
     mods = tuple(a.modalities.split(",")) if a.modalities else base.modalities
     planted = tuple(p.strip() for p in a.planted.split(",")) if a.planted else None
     if planted is None:
         planted = base.planted if mods == base.modalities else (f"{mods[0]}->{mods[1]}", f"{mods[-1]}->{mods[0]}")
+    if a.planted or a.modalities:
+        base = replace(base, planted_weights=())
     return replace(
         base,
         modalities=mods,
@@ -85,7 +87,11 @@ def _synthetic_config(a: argparse.Namespace):
 
 
 def _add_synthetic_args(p: argparse.ArgumentParser) -> None:
+    from mro_core.config import BENCHMARKS
+
     g = p.add_argument_group("synthetic benchmark (--dataset synthetic)")
+    g.add_argument("--benchmark", choices=sorted(BENCHMARKS),
+                   help="named benchmark: default (k = 3, planted 011011), ring5 (k = 5 planted ring), ring5w (weighted ring)")
     g.add_argument("--modalities", help="comma-separated modality names (default T,A,V)")
     g.add_argument("--planted", help="planted paths, e.g. 'T->V,A->T,V->T,V->A' (the default)")
     g.add_argument("--num-keys", type=int, help="key alphabet size K (default 8)")
@@ -157,11 +163,21 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
 def _add_search_args(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
     """Options of the search itself, shared by `mro search` and `mro table`."""
     g = p.add_argument_group("search")
-    g.add_argument("--warmup", type=int, help="epochs of uniform sampling before the prior guides (default 3)")
+    g.add_argument("--warmup", type=int, help="minimum epochs of uniform sampling before the prior guides (default 3)")
+    g.add_argument("--warmup-until", type=float,
+                   help="uniform sampling until the full mask's valid loss <= this x the mean predictor's (default 0.6; 0 = off)")
+    g.add_argument("--warmup-max", type=int, help="cap of the adaptive warm-up in epochs (default half the epochs)")
+    g.add_argument("--uniform-mix", type=float, help="share of guided draws taken uniformly (default 0.25)")
+    g.add_argument("--inclusion", choices=("relative", "paper"), help="p -> inclusion probabilities (default relative)")
+    g.add_argument("--grad-stat", choices=("per_use", "raw"), help="var_g per mask use or raw (default per_use)")
+    g.add_argument("--rank-momentum", type=float, help="EMA momentum of the rank targets (default 0.9; 0 = all-time mean)")
+    g.add_argument("--paper-literal", action="store_true",
+                   help="the paper's Table 1 read literally (warm-up 3, no uniform mix, paper inclusion, raw var_g, "
+                        "all-time rank targets, rank target both); explicit flags still win")
     g.add_argument("--rank-loss", choices=("l0", "l1", "l2", "linf"), help="Eq. (2) norm (preset default)")
-    g.add_argument("--rank-target", choices=("prior", "supernet", "both"), help="what the rank terms train (default both)")
+    g.add_argument("--rank-target", choices=("prior", "supernet", "both"), help="what the rank terms train (default prior)")
     g.add_argument("--rank-weight", type=float, help="weight of the rank terms (default 1.0)")
-    g.add_argument("--rho", type=float, help="target path density of prior sampling (default 0.5)")
+    g.add_argument("--rho", type=float, help="target path density of paper inclusion (default 0.5)")
     g.add_argument("--budget-mflops", type=float, help="FLOPs budget of the 'budget' pick")
     g.add_argument("--finetune-epochs", type=int, help="train the chosen subnet alone afterwards (default 0)")
     return g
@@ -322,14 +338,16 @@ def cmd_bench(a: argparse.Namespace) -> int:
 
 
 def _search_config(a: argparse.Namespace, preset):
-    from mro_core.search import SearchConfig
+    from mro_core.search import PAPER_LITERAL, SearchConfig
 
     over = {k: v for k, v in {
         "warmup_epochs": a.warmup, "rank_loss": a.rank_loss or preset.rank_loss, "rank_target": a.rank_target,
-        "rank_weight": a.rank_weight, "ablation": a.ablation, "budget_mflops": a.budget_mflops,
-        "finetune_epochs": a.finetune_epochs, "rho": a.rho,
+        "rank_weight": a.rank_weight, "ablation": getattr(a, "ablation", None), "budget_mflops": a.budget_mflops,
+        "finetune_epochs": a.finetune_epochs, "rho": a.rho, "warmup_until": a.warmup_until,
+        "warmup_max": a.warmup_max, "uniform_mix": a.uniform_mix, "inclusion": a.inclusion,
+        "grad_stat": a.grad_stat, "rank_momentum": a.rank_momentum,
     }.items() if v is not None}
-    return SearchConfig(**over)
+    return SearchConfig(**({**PAPER_LITERAL, **over} if a.paper_literal else over))
 
 
 def _store(a: argparse.Namespace):
@@ -494,6 +512,10 @@ def cmd_table(a: argparse.Namespace) -> int:
 
 
 def cmd_quality(a: argparse.Namespace) -> int:
+    if a.all_masks:
+        from mro_core.cli_study import cmd_quality_all
+
+        return cmd_quality_all(a)
     from mro_core.checkpoint import load_checkpoint
     from mro_core.quality import supernet_quality
 
@@ -634,7 +656,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-path", help="override the data path stored in the checkpoint")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--json", action="store_true")
+    from mro_core.cli_study import add_quality_args
+
+    add_quality_args(p)
     p.set_defaults(func=cmd_quality)
+
+    from mro_core.cli_study import add_study_parsers
+
+    add_study_parsers(sub)
 
     p = sub.add_parser("bench", help="speed ratios measured within one run")
     p.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")
