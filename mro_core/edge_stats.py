@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import deque
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 import torch
@@ -128,17 +128,23 @@ class EdgeStats:
             self._cos_sum[p] += float(c.sum())
             self._cos_n[p] += int(c.numel())
 
-    def record_grad_norms(self, model: nn.Module, active_paths: Iterable[int]) -> None:
+    def record_grad_norms(self, model: nn.Module, active_paths: Iterable[int] | Mapping[int, int]) -> None:
         """After ``backward``: push each active path's gradient L2 norm into its window.
 
+        ``active_paths`` may map each path to the number of the step's masks that used it; the
+        norm is then divided by that count. The step optimises the SUM of its masks' losses, so a
+        path used by c masks gets c gradient contributions: without the division ``var_g`` grows
+        with how often the prior samples a path, a feedback loop that starves the paths it
+        already disfavours (measured: starved paths 0.006-0.010, favoured 0.07-0.11 at epoch 6).
         Paths whose parameters have no gradient (never executed) are skipped. Call it before
         gradient clipping, which rescales every norm of the step by the same factor.
         """
-        for p in sorted(set(int(x) for x in active_paths)):
+        counts = dict(active_paths) if isinstance(active_paths, Mapping) else {int(x): 1 for x in active_paths}
+        for p in sorted(counts):
             grads = [q.grad.detach().float().reshape(-1) for q in model.paths[p].parameters() if q.grad is not None]
             if not grads:
                 continue
-            self._grad[p].append(float(torch.linalg.vector_norm(torch.cat(grads))))
+            self._grad[p].append(float(torch.linalg.vector_norm(torch.cat(grads))) / max(int(counts[p]), 1))
 
     @torch.no_grad()
     def record_attention(self, model: nn.Module, batch: Batch, paths: Iterable[int] | None = None) -> None:

@@ -45,9 +45,11 @@ from mro_core.edge_stats import (  # re-exported: the prior's statistics live in
 
 __all__ = [
     "CONSTANT_REL_TOL", "DEFAULT_GRAD_WINDOW", "STAT_NAMES", "EdgeStats", "LogitPrior", "MRGPrior", "PathPrior",
-    "PriorSamplingError", "attention_variance", "inclusion_probs", "prior_score", "sample_prior_masks",
+    "PriorSamplingError", "attention_variance", "inclusion_probs", "mask_log_prob", "prior_score",
+    "sample_prior_masks", "top_masks",
     "zscore_columns",
 ]
+from mro_core.config import INCLUSIONS
 from mro_core.paths import Mask, PathSpace
 
 log = logging.getLogger(__name__)
@@ -305,16 +307,30 @@ class LogitPrior(PathPrior):
 
 
 # -------------------------------------------------------------------------- mask distribution
-def inclusion_probs(p: Tensor, k: int, rho: float = DEFAULT_RHO, eps: float = DEFAULT_EPS) -> Tensor:
-    r"""Independent inclusion probability of each path, :math:`\mathrm{clamp}((k-1) p \rho, \epsilon, 1-\epsilon)`.
 
-    A uniform p (1/(k-1) per path) gives every path probability rho.
+DEFAULT_TOP_INCLUSION = 0.9
+"""``relative`` inclusion: probability of each source's most preferred path."""
+
+
+def inclusion_probs(p: Tensor, k: int, rho: float = DEFAULT_RHO, eps: float = DEFAULT_EPS, *,
+                    mode: str = "paper", top: float = DEFAULT_TOP_INCLUSION) -> Tensor:
+    r"""Independent inclusion probability of each path.
+
+    - ``paper``: :math:`\pi_{ij} = \mathrm{clamp}((k-1)\,p_{ij}\,\rho, \epsilon, 1-\epsilon)`; a uniform
+      p gives every path probability rho. A source's paths share one unit of p, so at k = 3 and
+      rho = 0.5 its two paths' probabilities sum to 1 and "both paths of V" is at most a 1/4 draw.
+    - ``relative``: :math:`\pi_{ij} = \mathrm{clamp}(t\, p_{ij} / \max_{j'} p_{ij'}, \epsilon, 1-\epsilon)`
+      with t = ``top``: each source's favourite path is drawn with probability t and the others in
+      proportion to their p, so a source whose two paths both matter (p = 1/2 each) includes both
+      with probability t each. A uniform p gives every path t (rho is not used).
 
     Args:
         p: ``(P,)`` path probabilities (any float tensor).
         k: number of modalities.
-        rho: target path density in (0, 1].
+        rho: target path density in (0, 1] (``paper``).
         eps: clamp margin in (0, 0.5).
+        mode: ``paper`` or ``relative``.
+        top: ``relative``: inclusion of each source's most preferred path, in (0, 1].
     """
     if not 0.0 < rho <= 1.0:
         raise ValueError(f"'rho' (target path density) must lie in (0, 1] (got {rho})")
@@ -322,7 +338,53 @@ def inclusion_probs(p: Tensor, k: int, rho: float = DEFAULT_RHO, eps: float = DE
         raise ValueError(f"'eps' must lie in (0, 0.5) (got {eps})")
     if k < 2:
         raise ValueError(f"'k' must be >= 2 (got {k})")
-    return ((k - 1) * p * rho).clamp(eps, 1.0 - eps)
+    if mode == "paper":
+        return ((k - 1) * p * rho).clamp(eps, 1.0 - eps)
+    if mode != "relative":
+        raise ValueError(f"unknown inclusion {mode!r}; choose one of {list(INCLUSIONS)}")
+    if not 0.0 < top <= 1.0:
+        raise ValueError(f"'top' must lie in (0, 1] (got {top})")
+    peak = p.view(k, k - 1).amax(-1).clamp_min(1e-30).repeat_interleave(k - 1)  # (P,): source max
+    return (top * p / peak).clamp(eps, 1.0 - eps)
+
+
+def mask_log_prob(pi: Tensor, masks: Sequence[Mask] | Tensor) -> Tensor:
+    r"""Log-probability of each mask under independent path bits,
+    :math:`\sum_i m_i \log \pi_i + (1 - m_i) \log(1 - \pi_i)`; ``(M,)``."""
+    m = _masks_tensor(masks, pi.shape[0], pi.device, pi.dtype)
+    return m @ torch.log(pi) + (1 - m) @ torch.log1p(-pi)
+
+
+def top_masks(pi: Tensor, n: int) -> list[Mask]:
+    """The ``n`` most probable non-empty masks under independent bits with probabilities ``pi``,
+    most probable first (exact k-best enumeration).
+
+    The mode sets each bit to ``pi > 1/2``; every other mask is the mode with a set of bits
+    flipped, costing the sum of their ``|logit(pi)|``. The k cheapest flip sets come from the
+    classic best-first walk over flips sorted by cost (each set spawns "add the next flip" and
+    "move the last flip one further"), which visits every set once, in order of cost.
+    """
+    import heapq
+
+    q = pi.detach().double().cpu().clamp(1e-12, 1 - 1e-12)
+    mode = (q > 0.5).to(torch.int64).tolist()
+    cost = torch.log(q / (1 - q)).abs().tolist()
+    order = sorted(range(len(cost)), key=lambda i: cost[i])
+    out: list[Mask] = []
+    heap: list[tuple[float, tuple[int, ...]]] = [(0.0, ())]
+    while heap and len(out) < n:
+        c, flips = heapq.heappop(heap)
+        bits = list(mode)
+        for j in flips:
+            bits[order[j]] ^= 1
+        if any(bits):
+            out.append(tuple(bits))
+        last = flips[-1] if flips else -1
+        if last + 1 < len(order):
+            heapq.heappush(heap, (c + cost[order[last + 1]], flips + (last + 1,)))
+            if flips:
+                heapq.heappush(heap, (c - cost[order[last]] + cost[order[last + 1]], flips[:-1] + (last + 1,)))
+    return out
 
 
 def prior_score(p: Tensor, masks: Sequence[Mask] | Tensor) -> Tensor:
@@ -344,6 +406,8 @@ def sample_prior_masks(
     rho: float = DEFAULT_RHO,
     eps: float = DEFAULT_EPS,
     max_tries: int = DEFAULT_MAX_TRIES,
+    inclusion: str = "paper",
+    top: float = DEFAULT_TOP_INCLUSION,
 ) -> list[Mask]:
     """Draw n masks with independent path bits of probability :func:`inclusion_probs`; empty masks
     are redrawn (each mask at most ``max_tries`` draws). Reproducible for a seeded ``rng``.
@@ -352,7 +416,7 @@ def sample_prior_masks(
         p: ``(P,)`` path probabilities, P = k(k-1).
         n: number of masks.
         rng: the caller's numpy generator (its state advances).
-        rho, eps: see :func:`inclusion_probs`.
+        rho, eps, inclusion, top: see :func:`inclusion_probs` (``inclusion`` is its ``mode``).
         max_tries: bound on draws per mask.
 
     Raises:
@@ -364,7 +428,7 @@ def sample_prior_masks(
         raise ValueError(f"'max_tries' must be >= 1 (got {max_tries})")
     pt = torch.as_tensor(p.detach().cpu() if isinstance(p, Tensor) else np.asarray(p), dtype=torch.float64)
     k = _k_from_num_paths(int(pt.numel()))
-    pi = inclusion_probs(pt.reshape(-1), k, rho, eps).numpy()
+    pi = inclusion_probs(pt.reshape(-1), k, rho, eps, mode=inclusion, top=top).numpy()
     out: list[Mask] = []
     for _ in range(n):
         for _ in range(max_tries):

@@ -19,16 +19,33 @@ After the last epoch, selection: shared-weight evaluation of all masks (<= 4096)
 sampled masks plus the prior's most likely masks, the Pareto front of (validation metric,
 MFLOPs), and the picks of :mod:`mro_core.pareto`; optionally a stand-alone fine-tune of a pick.
 
-Ablations (Table 5): ``no_prior_guidance`` (uniform sampling throughout, prior still learned and
-reported), ``no_mrg_prior`` (a learnable per-path logit prior instead of the graph, rank
-regularization kept), ``no_rank_reg`` (MRG prior, no rank loss: alpha/beta/gamma and the GAT stay
-at their initial values, the prior moves only with the statistics).
+Methods (Table 5 and the study, ``SearchConfig.ablation``):
+
+- ``none`` (Full MRO): uniform warm-up, then prior-guided sampling; the MRG prior trained by the
+  rank surrogate; candidates at k >= 5 from the prior's most probable masks.
+- ``no_prior_guidance``: uniform sampling and uniform candidates throughout; the prior is still
+  trained and reported (its rank measure), but guides nothing.
+- ``no_mrg_prior``: a learnable per-path logit prior instead of the graph; rank loss kept.
+- ``no_rank_reg``: the MRG prior guides sampling but has no rank loss: alpha, beta, gamma and the
+  GAT keep their initial values, so the prior moves only with the edge statistics (a
+  "statistics-only" prior, not an untrained uniform one).
+- ``uniform`` (uniform one-shot): uniform sampling, no prior at all, uniform candidates.
+- ``random_search``: a uniformly trained supernet; candidates drawn uniformly over the path count,
+  then over the subsets of that size (sparse masks are as likely as dense ones).
+
+At k <= 4 every method evaluates all masks, so methods differ only in how training was spread
+over the paths; at k >= 5 the candidate set is where guidance can matter.
+
+Defaults differ from the paper's literal Table 1 where a seeded study showed the literal setting
+hurting (docs/design.md, "Search defaults"); :data:`PAPER_LITERAL` restores it
+(``mro search --paper-literal``).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
@@ -39,9 +56,18 @@ import torch
 from mro_core import metrics as M
 from mro_core.checkpoint import Checkpoint, check_compatible, load_checkpoint, save_checkpoint
 from mro_core.cancel import JobCancelled
-from mro_core.config import ModelConfig, SearchConfig, TrainConfig, to_dict
-from mro_core.data.base import MultimodalDataset, iter_batches
-from mro_core.flops import flops_table
+from mro_core.config import (
+    GUIDED,
+    HAS_PRIOR,
+    PAPER_LITERAL,
+    PRIOR_TRAINED,
+    ModelConfig,
+    SearchConfig,
+    TrainConfig,
+    to_dict,
+)
+from mro_core.data.base import MultimodalDataset, iter_batches, num_batches
+from mro_core.flops import mask_flops, part_flops
 from mro_core.model.supernet import Supernet
 from mro_core.pareto import pareto_front, select_picks
 from mro_core.paths import MAX_EXHAUSTIVE_MASKS, Mask, PathSpace
@@ -53,11 +79,13 @@ from mro_core.prior import (
     inclusion_probs,
     prior_score,
     sample_prior_masks,
+    top_masks,
 )
 from mro_core.ranking import RunningMaskLoss, hard_rank_loss, rank_regularizer, spearman_rho
 from mro_core.train import (
     evaluate_masks,
     make_optimizer,
+    mean_baseline_loss,
     optimizer_to,
     resolve_device,
     restore_rng,
@@ -70,6 +98,11 @@ from mro_core.train import (
 
 log = logging.getLogger(__name__)
 
+EVAL_SET_SEED = 20261201
+"""Seed of the fixed mask sample of the per-epoch rank measure at k >= 5 (the same for every run
+and method, so the figure is comparable between them)."""
+
+
 @dataclass
 class SearchResult:
     """What a finished search reports (also stored as the run's result)."""
@@ -81,10 +114,11 @@ class SearchResult:
     checkpoint: str
     finetune: dict | None = None
     flops_meta: dict | None = None
+    first_hit: dict | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"picks": self.picks, "pareto": self.pareto, "history": self.history,
-                "checkpoint": self.checkpoint, "finetune": self.finetune}
+                "checkpoint": self.checkpoint, "finetune": self.finetune, "first_hit": self.first_hit}
 
 
 def build_prior(space: PathSpace, cfg: SearchConfig, seed: int) -> PathPrior:
@@ -96,6 +130,20 @@ def build_prior(space: PathSpace, cfg: SearchConfig, seed: int) -> PathPrior:
 
 
 # ------------------------------------------------------------------------------------ the loop
+def in_warmup(epoch: int, history: list[dict], cfg: SearchConfig, epochs: int, mean_loss: float) -> bool:
+    """Whether epoch ``epoch`` (0-based) still samples uniformly (see ``SearchConfig.warmup_*``).
+
+    Decided from the logged history alone, so a resumed run takes the same decisions.
+    """
+    if epoch < cfg.warmup_epochs:
+        return True
+    if cfg.warmup_until <= 0:
+        return False
+    cap = cfg.warmup_max or max(epochs // 2, cfg.warmup_epochs)
+    learned = any((h.get("valid_loss") or float("inf")) <= cfg.warmup_until * mean_loss for h in history)
+    return not learned and epoch < cap
+
+
 def run_search(
     ds: MultimodalDataset,
     model_cfg: ModelConfig,
@@ -113,6 +161,12 @@ def run_search(
     should_stop: Callable[[], bool] | None = None,
 ) -> SearchResult | None:
     """Run (or resume) a search; checkpoint each epoch to ``out``; report to ``store`` if given.
+
+    After every epoch the candidate masks are evaluated on the validation split with the shared
+    weights and written to the store (so a running search's subnets are visible), the picks are
+    logged (with the epoch's hit of the planted mask, when the data has one), and the prior's
+    rank agreement is measured on a fixed mask set (all masks at k <= 4, else a fixed seeded
+    sample): Spearman rho and Kendall tau of the prior scores against the validation losses.
 
     Args:
         store: a :class:`mro_core.store.RunStore` (or None); only it links the job to the UIs.
@@ -142,7 +196,7 @@ def run_search(
     model = Supernet(model_cfg)
     prior = build_prior(space, cfg, train_cfg.seed)
     stats = EdgeStats(space)
-    running = RunningMaskLoss()
+    running = RunningMaskLoss(momentum=cfg.rank_momentum)
     optimizer = make_optimizer(model, train_cfg)
     optimizer.add_param_group({"params": list(prior.parameters()), "lr": cfg.prior_lr, "weight_decay": 0.0})
     ckpt = Checkpoint(model_cfg, train_cfg, {}, data=data_desc or {},
@@ -165,6 +219,8 @@ def run_search(
         history = list(prev.history)
         ckpt.epoch = prev.epoch
         log.info("resuming search %s after epoch %d", out, prev.epoch)
+    parts = part_flops(model, ds.seq_lens)  # fvcore once; every mask's MFLOPs is a sum of parts
+    model.train()  # part_flops traced the parts in eval mode
     model.to(device)
     prior.to(device)
     optimizer_to(optimizer, device)
@@ -172,10 +228,15 @@ def run_search(
     split = ds.splits["train"]
     runner = dist_.wrap_ddp(model, ctx, device) if ctx.enabled else model
     rank_cfg = replace(train_cfg, batch_size=train_cfg.batch_size // ctx.world_size)
-    use_rank = cfg.ablation != "no_rank_reg"
+    use_rank = cfg.ablation in PRIOR_TRAINED
+    mean_loss = mean_baseline_loss(ds)
+    planted = PathSpace.to_bits(space.parse(list(ds.planted_paths))) if ds.planted_paths else None
+    eval_set = fixed_eval_masks(space, cfg.eval_masks)
+    per_epoch = num_batches(len(split), train_cfg.batch_size) * train_cfg.masks_per_step
     if ckpt.epoch == 0:  # initial prior: statistics of the untrained model on a few batches
         _record_static_stats(model, ds, stats, cfg, device)
         z_prev = stats.normalised().float()
+    evaluated: Selection | None = None
 
     def save(epoch_done: int) -> None:
         if not ctx.is_main:
@@ -191,16 +252,20 @@ def run_search(
     # SIGTERM is handled by the caller, which passes `should_stop`; checked between steps
     for epoch in range(ckpt.epoch, train_cfg.epochs):
         t0 = time.perf_counter()
-        guided = epoch >= cfg.warmup_epochs and cfg.ablation != "no_prior_guidance"
+        warm = in_warmup(epoch, history, cfg, train_cfg.epochs, mean_loss)
+        guided = not warm and cfg.ablation in GUIDED
         p_now = prior.probs(z_prev.to(device)).detach().cpu()
-        step_hard, step_rho = [], []
+        step_hard, step_rho, sampled = [], [], []
+        path_exec = [0]
 
         def sample(n: int) -> list[Mask]:
             if should_stop is not None and should_stop():
                 raise JobCancelled("cancelled by SIGTERM; resume continues after the last saved epoch")
-            if guided:
-                return sample_prior_masks(p_now, n, rng, rho=cfg.rho, eps=cfg.eps)
-            return sample_uniform_masks(space, n, rng)
+            masks = [_draw(space, p_now, rng, cfg) if guided else sample_uniform_masks(space, 1, rng)[0]
+                     for _ in range(n)]
+            sampled.extend(masks)
+            path_exec[0] += sum(any(m[i] for m in masks) for i in range(space.num_paths))
+            return masks
 
         def extra_loss(losses: torch.Tensor, masks: list[Mask]) -> torch.Tensor:
             scores = prior_score(prior.probs(z_prev.to(device)), masks)
@@ -221,7 +286,8 @@ def run_search(
                     if q.grad is not None:
                         tdist.all_reduce(q.grad)
                         q.grad /= ctx.world_size
-            stats.record_grad_norms(model, {i for m in masks for i, b in enumerate(m) if b})
+            uses = Counter(i for m in masks for i, b in enumerate(m) if b)
+            stats.record_grad_norms(model, uses if cfg.grad_stat == "per_use" else list(uses))
 
         def on_step(step: int, total: int, masks: list[Mask], losses: np.ndarray) -> None:
             if store is not None and run_id is not None and step % 10 == 0:
@@ -234,23 +300,38 @@ def run_search(
         # update_prior: refresh the statistics from this epoch's model, keep learned parameters
         _record_static_stats(model, ds, stats, cfg, device)
         z_prev = stats.normalised().float()
-        valid = valid_summary(model, ds, train_cfg, device)
+        if not ctx.is_main:
+            continue
+        p_new = prior.probs(z_prev.to(device)).detach().cpu()
+        evaluated = evaluate_epoch(model, p_new, ds, train_cfg, cfg, device, parts, sampled, eval_set,
+                                   rng_seed=train_cfg.seed * 1000 + epoch, per_epoch=per_epoch)
+        valid = next(({k: v for k, v in r.items() if k not in ("mask", "mflops", "paths", "prior_score")}
+                      for r in evaluated.rows if r["mask"] == PathSpace.to_bits(space.full_mask())), None)
+        if valid is None:
+            valid = valid_summary(model, ds, train_cfg, device)
         rec = prior.to_record(stats)
+        prev_exec = history[-1].get("path_executions", 0) if history else 0
         event = {
             "epoch": epoch + 1, "train_loss": loss, "valid_loss": valid.get("loss"),
             "valid": valid, "sampling": "prior" if guided else "uniform",
             "hard_rank": float(np.mean(step_hard)) if step_hard else None,
             "spearman": float(np.mean(step_rho)) if step_rho else None,
+            "rank_spearman": evaluated.rank.get("spearman"), "rank_kendall": evaluated.rank.get("kendall"),
+            "pick": evaluated.picks["best"]["mask"], "prior_mode": evaluated.prior_mode,
+            "hit": None if planted is None else evaluated.picks["best"]["mask"] == planted,
+            "prior_hit": None if planted is None or evaluated.prior_mode is None else evaluated.prior_mode == planted,
+            "candidates": len(evaluated.candidates), "path_executions": prev_exec + path_exec[0],
             "p": rec["p"], "alpha": rec.get("alpha"), "beta": rec.get("beta"), "gamma": rec.get("gamma"),
             "stats": rec.get("raw") or {}, "rho": cfg.rho, "seconds": time.perf_counter() - t0,
         }
         history.append(event)
         save(epoch + 1)
         if store is not None and run_id is not None:
+            store.put_masks(run_id, evaluated.rows, "valid", "supernet")
             store.log_event(run_id, "epoch", epoch + 1, event)
             store.heartbeat(run_id, epoch=epoch + 1, progress=(epoch + 1) / train_cfg.epochs)
-        log.info("epoch %d/%d (%s): loss %.4f, valid %.4f, rho %.3f", epoch + 1, train_cfg.epochs,
-                 event["sampling"], loss, valid.get("loss", float("nan")), event["spearman"] or 0.0)
+        log.info("epoch %d/%d (%s): loss %.4f, valid %.4f, pick %s, prior rho %s", epoch + 1, train_cfg.epochs,
+                 event["sampling"], loss, valid.get("loss", float("nan")), event["pick"], event["rank_spearman"])
         if on_epoch is not None:
             on_epoch(event)
         if should_stop is not None and should_stop():
@@ -260,12 +341,20 @@ def run_search(
     if not ctx.is_main:
         dist_.shutdown(ctx)
         return None
-    result = select(model, prior, stats, z_prev, ds, train_cfg, cfg, device, running)
+    if evaluated is None:  # resumed after the last epoch: evaluate the final model once
+        p_new = prior.probs(z_prev.to(device)).detach().cpu()
+        evaluated = evaluate_epoch(model, p_new, ds, train_cfg, cfg, device, parts, [], eval_set,
+                                   rng_seed=train_cfg.seed * 1000 + train_cfg.epochs - 1, per_epoch=per_epoch)
+    result = finish_selection(model, evaluated, ds, train_cfg, device)
+    result.flops_meta = {"seq_lens": [int(L) for L in ds.seq_lens], "parts": parts,
+                         "convention": "fvcore: 1 multiply-add = 1 FLOP, per sample",
+                         "mflops": {r["mask"]: r["mflops"] for r in result.rows}}
+    result.first_hit = first_hit(history)
     if cfg.finetune_epochs > 0:
         result.finetune = finetune_pick(ds, model_cfg, train_cfg, cfg, result.picks, out, data_desc)
     ckpt.mask_table = result.rows
     ckpt.flops = result.flops_meta
-    ckpt.extra["result"] = {"picks": result.picks, "finetune": result.finetune}
+    ckpt.extra["result"] = {"picks": result.picks, "finetune": result.finetune, "first_hit": result.first_hit}
     save(train_cfg.epochs)
     result.history = history
     result.checkpoint = str(out)
@@ -275,47 +364,126 @@ def run_search(
     return result
 
 
+def _draw(space: PathSpace, p: torch.Tensor, rng: np.random.Generator, cfg: SearchConfig) -> Mask:
+    """One guided draw: uniform with probability ``uniform_mix``, else from the prior."""
+    if cfg.uniform_mix > 0 and rng.random() < cfg.uniform_mix:
+        return sample_uniform_masks(space, 1, rng)[0]
+    return sample_prior_masks(p, 1, rng, rho=cfg.rho, eps=cfg.eps, inclusion=cfg.inclusion, top=cfg.top_inclusion)[0]
+
+
+def first_hit(history: list[dict]) -> dict | None:
+    """Epoch and path executions at which the ``best`` pick first equalled the planted mask."""
+    for h in history:
+        if h.get("hit"):
+            return {"epoch": h["epoch"], "path_executions": h.get("path_executions")}
+    return None
+
+
 # ----------------------------------------------------------------------------------- selection
-def candidate_masks(space: PathSpace, p: torch.Tensor, running: RunningMaskLoss, cfg: SearchConfig,
-                    rng: np.random.Generator) -> list[Mask]:
-    """All masks when there are <= 4096; else the sampled masks, ``top_n`` draws from the prior,
-    the single-path masks and the full mask."""
+@dataclass
+class Selection:
+    """One evaluation of the candidates: rows (valid metrics, MFLOPs, prior score), picks, the
+    prior's mode and its rank agreement on the fixed mask set."""
+
+    rows: list[dict]
+    candidates: list[str]
+    picks: dict[str, dict]
+    prior_mode: str | None
+    rank: dict
+
+
+def fixed_eval_masks(space: PathSpace, n: int) -> list[Mask]:
+    """The rank measure's mask set: all masks at k <= 4, else ``n`` distinct masks drawn with a
+    fixed seed (:data:`EVAL_SET_SEED`), the same for every run."""
     if space.num_masks <= MAX_EXHAUSTIVE_MASKS:
         return space.all_masks()
-    seen = {tuple(int(c) for c in bits) for bits in running.state_dict()["mean"]}
-    seen |= set(sample_prior_masks(p, cfg.top_n, rng, rho=cfg.rho, eps=cfg.eps))
-    seen |= set(space.iter_single_path_masks()) | {space.full_mask()}
-    return sorted(seen)
+    rng = np.random.default_rng(EVAL_SET_SEED)
+    seen: dict[Mask, None] = {}
+    while len(seen) < n:
+        seen.setdefault(sample_uniform_masks(space, 1, rng)[0])
+    return list(seen)
+
+
+def sample_by_path_count(space: PathSpace, n: int, rng: np.random.Generator) -> list[Mask]:
+    """Random search's draws: a path count uniform over 1..P, then a subset of that size."""
+    P = space.num_paths
+    out = []
+    for _ in range(n):
+        c = int(rng.integers(1, P + 1))
+        on = set(rng.choice(P, size=c, replace=False).tolist())
+        out.append(tuple(int(i in on) for i in range(P)))
+    return out
+
+
+def candidate_masks(space: PathSpace, pi: torch.Tensor | None, sampled: list[Mask], cfg: SearchConfig,
+                    rng: np.random.Generator, per_epoch: int) -> list[Mask]:
+    """All masks when there are <= 4096. Otherwise the single-path masks and the full mask, plus:
+    guided methods, the prior's ``top_n`` most probable masks and the epoch's sampled masks; the
+    unguided ones, ``top_n + per_epoch`` uniform draws (random search: uniform over the path
+    count), the same budget."""
+    if space.num_masks <= MAX_EXHAUSTIVE_MASKS:
+        return space.all_masks()
+    seen = dict.fromkeys([*space.iter_single_path_masks(), space.full_mask()])
+    if cfg.ablation in GUIDED and pi is not None:
+        seen.update(dict.fromkeys(top_masks(pi, cfg.top_n)))
+        seen.update(dict.fromkeys(sampled))
+    elif cfg.ablation == "random_search":
+        seen.update(dict.fromkeys(sample_by_path_count(space, cfg.top_n + per_epoch, rng)))
+    else:
+        seen.update(dict.fromkeys(sample_uniform_masks(space, cfg.top_n + per_epoch, rng)))
+    return list(seen)
+
+
+def sampling_probs(p: torch.Tensor, space: PathSpace, cfg: SearchConfig) -> torch.Tensor:
+    """Per-path inclusion probabilities of the prior's mask distribution (``(P,)``)."""
+    return inclusion_probs(p.detach().cpu().double(), space.k, cfg.rho, cfg.eps, mode=cfg.inclusion,
+                           top=cfg.top_inclusion)
 
 
 def prior_mode(p: torch.Tensor, space: PathSpace, cfg: SearchConfig) -> Mask:
-    """The most likely mask under the prior's sampling distribution: paths with inclusion
-    probability > 1/2 (the single most likely path when none is)."""
-    pi = inclusion_probs(p.detach().cpu().double(), space.k, cfg.rho, cfg.eps)
-    bits = tuple(int(v > 0.5) for v in pi.tolist())
-    if not any(bits):
-        top = int(torch.argmax(pi))
-        bits = tuple(int(i == top) for i in range(space.num_paths))
-    return bits
+    """The most likely non-empty mask under the prior's sampling distribution."""
+    return top_masks(sampling_probs(p, space, cfg), 1)[0]
 
 
-def select(model: Supernet, prior: PathPrior, stats: EdgeStats, z: torch.Tensor, ds: MultimodalDataset,
-           train_cfg: TrainConfig, cfg: SearchConfig, device: torch.device, running: RunningMaskLoss) -> SearchResult:
-    """Shared-weight evaluation of the candidates, Pareto front and picks (test numbers added)."""
+def evaluate_epoch(model: Supernet, p: torch.Tensor, ds: MultimodalDataset, train_cfg: TrainConfig,
+                   cfg: SearchConfig, device: torch.device, parts: dict, sampled: list[Mask],
+                   eval_set: list[Mask], *, rng_seed: int, per_epoch: int) -> Selection:
+    """Shared-weight validation metrics of the candidates and the rank set, in one pass of path
+    features (``evaluate_masks``); the picks among the candidates."""
     space = model.space
-    p = prior.probs(z.to(device)).detach().cpu()
-    masks = candidate_masks(space, p, running, cfg, np.random.default_rng(train_cfg.seed + 1))
+    has_prior = cfg.ablation in HAS_PRIOR
+    pi = sampling_probs(p, space, cfg) if has_prior else None
+    cands = candidate_masks(space, pi, sampled, cfg, np.random.default_rng(rng_seed), per_epoch)
+    mode = prior_mode(p, space, cfg) if has_prior else None
+    extra = [m for m in dict.fromkeys([*eval_set, *([mode] if mode else [])]) if m not in set(cands)]
+    masks = cands + extra
     rows = evaluate_masks(model, ds.splits["valid"], masks, batch_size=train_cfg.eval_batch_size, device=device)
-    table = flops_table(model.cpu(), ds.seq_lens, masks)
-    model.to(device)
     scores = prior_score(p, masks).tolist()
-    for r, s in zip(rows, scores):
-        r["mflops"] = table["mflops"][r["mask"]]
-        r["paths"] = r["mask"].count("1")
-        r["prior_score"] = float(s)
+    for r, m, sc in zip(rows, masks, scores):
+        r["mflops"] = mask_flops(space, parts, m) / 1e6
+        r["paths"] = sum(m)
+        r["prior_score"] = float(sc)
+    by_mask = {r["mask"]: r for r in rows}
     metric, hib = M.primary_metric(ds.task)
-    picks = select_picks(rows, metric, hib, budget_mflops=cfg.budget_mflops,
-                         prior_mask=PathSpace.to_bits(prior_mode(p, space, cfg)))
+    cand_bits = [PathSpace.to_bits(m) for m in cands]
+    mode_bits = PathSpace.to_bits(mode) if mode else None
+    picks = select_picks([by_mask[b] for b in cand_bits], metric, hib, budget_mflops=cfg.budget_mflops)
+    if mode_bits:
+        picks["prior"] = dict(by_mask[mode_bits])
+    rank: dict = {}
+    if has_prior:
+        ev = [by_mask[PathSpace.to_bits(m)] for m in eval_set]
+        sc, ls = [r["prior_score"] for r in ev], [r["loss"] for r in ev]
+        rank = {"spearman": spearman_rho(sc, ls), "kendall": M.kendall(sc, [-x for x in ls]), "masks": len(ev)}
+    return Selection(rows, cand_bits, picks, mode_bits, rank)
+
+
+def finish_selection(model: Supernet, sel: Selection, ds: MultimodalDataset, train_cfg: TrainConfig,
+                     device: torch.device) -> SearchResult:
+    """The final picks with their TEST metrics, the Pareto front of the candidates."""
+    space = model.space
+    metric, hib = M.primary_metric(ds.task)
+    picks = {k: dict(v) for k, v in sel.picks.items()}
     chosen = sorted({v["mask"] for v in picks.values() if "mask" in v})
     test_rows = evaluate_masks(model, ds.splits["test"], [space.parse(m) for m in chosen],
                                batch_size=train_cfg.eval_batch_size, device=device)
@@ -324,9 +492,9 @@ def select(model: Supernet, prior: PathPrior, stats: EdgeStats, z: torch.Tensor,
         if "mask" in v:
             v["test"] = by_mask[v["mask"]]
             v["paths"] = list(space.active_names(space.parse(v["mask"])))
-    front = pareto_front(rows, metric, hib).front
-    meta = {k: table[k] for k in ("seq_lens", "parts", "convention")} | {"mflops": table["mflops"]}
-    return SearchResult(picks, front, rows, [], "", flops_meta=meta)
+    cand = set(sel.candidates)
+    front = pareto_front([r for r in sel.rows if r["mask"] in cand], metric, hib).front
+    return SearchResult(picks, front, sel.rows, [], "")
 
 
 def finetune_pick(ds: MultimodalDataset, model_cfg: ModelConfig, train_cfg: TrainConfig, cfg: SearchConfig,

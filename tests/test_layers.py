@@ -16,14 +16,16 @@ OVERSIZED_DEFERRED = {"mro_core.search", "mro_core.train", "mro_core.model.basel
 
 # Floors, from the ground up. A prefix ending in "." covers a whole package.
 FLOORS: list[tuple[float, tuple[str, ...]]] = [
-    (0, ("mro_core", "mro_core.cancel", "mro_core.config", "mro_core.paths", "mro_core.metrics",
+    (0, ("mro_core", "mro_core.atomic", "mro_core.cancel", "mro_core.config", "mro_core.paths", "mro_core.metrics",
          "mro_core.pareto", "mro_core.distributed")),
     (1, ("mro_core.data", "mro_core.data.")),
     (2, ("mro_core.model", "mro_core.model.layers", "mro_core.model.supernet", "mro_core.flops",
          "mro_core.edge_stats", "mro_core.prior", "mro_core.ranking")),
     # model/baselines holds a training loop until item 3 moves it out, hence this floor
     (3, ("mro_core.checkpoint", "mro_core.train", "mro_core.model.baselines")),
-    (4, ("mro_core.search", "mro_core.quality", "mro_core.tables", "mro_core.bench")),
+    (4, ("mro_core.search", "mro_core.quality", "mro_core.tables", "mro_core.bench", "mro_core.ground_truth")),
+    (4.5, ("mro_core.study",)),
+    (4.6, ("mro_core.study_ray",)),
     (5.0, ("mro_core.runs", "mro_core.runs.records")),
     (5.1, ("mro_core.runs.schema",)),
     (5.2, ("mro_core.runs.store",)),

@@ -28,7 +28,7 @@ def _setup(epochs=3, **scfg):
     p = get_preset("demo")
     mcfg = model_config_for(p, modalities=ds.modalities, input_dims=ds.input_dims, task=ds.task, d_model=16)
     tcfg = replace(p.train, epochs=epochs, batch_size=32, device="cpu", seed=5)
-    return ds, mcfg, tcfg, SearchConfig(warmup_epochs=1, **scfg)
+    return ds, mcfg, tcfg, SearchConfig(**{"warmup_epochs": 1, "warmup_until": 0.0, **scfg})
 
 
 def test_search_reports_picks_front_and_writes_the_store(tmp_path):

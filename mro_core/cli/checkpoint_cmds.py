@@ -109,6 +109,10 @@ def cmd_bench(a: argparse.Namespace) -> int:
 
 
 def cmd_quality(a: argparse.Namespace) -> int:
+    if a.all_masks:
+        from mro_core.cli.study_cmds import cmd_quality_all
+
+        return cmd_quality_all(a)
     from mro_core.checkpoint import load_checkpoint
     from mro_core.quality import supernet_quality
 

@@ -25,6 +25,7 @@ from mro_core.cli.common import (
     add_train_args,
 )
 from mro_core.cli.run_cmds import cmd_runs, cmd_search, cmd_table
+from mro_core.cli.study_cmds import add_quality_args, add_study_parsers
 from mro_core.cli.train_cmds import cmd_data, cmd_train
 from mro_core.config import ABLATIONS
 
@@ -131,7 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", choices=DATASETS, help="kind of --data-path (default: detected, else the checkpoint's)")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--json", action="store_true")
+    add_quality_args(p)
     p.set_defaults(func=cmd_quality)
+
+    add_study_parsers(sub)
 
     p = sub.add_parser("bench", help="speed ratios measured within one run")
     p.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")

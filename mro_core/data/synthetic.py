@@ -12,8 +12,10 @@ For a planted path ``s->t`` the label uses the value that the source ``s`` store
 target's query key, ``v_s[q_t]``:
 
 .. math::
-    y = \\mathrm{clip}\\Big(\\frac{3}{P}\\sum_{(s,t)\\in\\text{planted}} v_s[q_t]
+    y = \\mathrm{clip}\\Big(\\frac{3}{\\sum w}\\sum_{(s,t)\\in\\text{planted}} w_{st}\\, v_s[q_t]
         + \\epsilon,\\; -3, 3\\Big), \\quad \\epsilon \\sim \\mathcal{N}(0, \\sigma^2)
+
+with weights w = ``planted_weights`` (all 1 by default).
 
 Only cross attention with ``t`` as query and ``s`` as keys/values can read ``v_s[q_t]``: the key
 lives in one modality and the value's address in the other. The reversed path ``t->s`` retrieves
@@ -57,7 +59,8 @@ def _split(cfg: SyntheticConfig, space: PathSpace, n: int, rng: np.random.Genera
         feats[m] = x
         valid[m] = valid_from_lengths(lengths, L)
     planted = [space.paths[space.path_index(p)] for p in cfg.planted]
-    signal = sum(retrieved[:, p.src, p.tgt] for p in planted) * (3.0 / len(planted))
+    w = cfg.planted_weights or (1.0,) * len(planted)
+    signal = sum(wi * retrieved[:, p.src, p.tgt] for wi, p in zip(w, planted)) * (3.0 / sum(w))
     y = signal + rng.normal(0.0, cfg.noise, size=n).astype(np.float32)
     return Split(feats, valid, np.clip(y, -3.0, 3.0).astype(np.float32))
 
@@ -87,7 +90,8 @@ def make_synthetic(cfg: SyntheticConfig = SyntheticConfig()) -> MultimodalDatase
         task="regression",
         splits=splits,
         planted_paths=planted,
-        meta={"generator": "planted-routing", "num_keys": cfg.num_keys, "seed": cfg.seed},
+        meta={"generator": "planted-routing", "num_keys": cfg.num_keys, "seed": cfg.seed,
+              "planted_weights": list(cfg.planted_weights)},
     )
 
 

@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from mro_core.config import (
+    PAPER_LITERAL,
     ModelConfig,
     Preset,
     SearchConfig,
     SyntheticConfig,
     TrainConfig,
+    get_benchmark,
     get_preset,
     model_config_for,
     to_dict,
@@ -51,14 +53,18 @@ class SearchRequest:
         data_path: file or folder of a file-based source.
         unaligned: MOSEI/MOSI: read the unaligned file.
         window: MELD: utterances of context per sample.
+        benchmark: synthetic data: a named benchmark (:data:`mro_core.config.BENCHMARKS`) the
+            other generator fields override.
         modalities, planted: synthetic data: comma-separated names / paths (``"T->V,A->T"``).
         num_keys, seq_len, min_len, extra_dims, noise, n_train, n_valid, n_test, data_seed:
             synthetic generator settings.
         preset: hyper-parameter preset (:data:`mro_core.config.PRESETS`).
         epochs, batch_size, lr, weight_decay, masks_per_step, seed, device, amp: training.
         d_model, layers_per_path, dropout: model overrides.
-        warmup, rank_loss, rank_target, rank_weight, rho, budget_mflops, finetune_epochs,
-            ablation: the search (:class:`~mro_core.config.SearchConfig`).
+        warmup, warmup_until, warmup_max, uniform_mix, inclusion, grad_stat, rank_momentum,
+            rank_loss, rank_target, rank_weight, rho, budget_mflops, finetune_epochs, ablation: the
+            search (:class:`~mro_core.config.SearchConfig`); ``paper_literal`` starts from the
+            paper's literal Table 1 settings (:data:`~mro_core.config.PAPER_LITERAL`).
         name: run name (default ``<dataset>-<ablation>-<rank loss>``).
         out: checkpoint path (default ``<workspace>/<run id>/search.pt``).
     """
@@ -67,6 +73,7 @@ class SearchRequest:
     data_path: str | None = None
     unaligned: bool = False
     window: int = 5
+    benchmark: str | None = None
     modalities: str | None = None
     planted: str | None = None
     num_keys: int | None = None
@@ -91,6 +98,13 @@ class SearchRequest:
     layers_per_path: int | None = None
     dropout: float | None = None
     warmup: int | None = None
+    warmup_until: float | None = None
+    warmup_max: int | None = None
+    uniform_mix: float | None = None
+    inclusion: str | None = None
+    grad_stat: str | None = None
+    rank_momentum: float | None = None
+    paper_literal: bool = False
     rank_loss: str | None = None
     rank_target: str | None = None
     rank_weight: float | None = None
@@ -122,11 +136,13 @@ class SearchRequest:
     # -- configs -------------------------------------------------------------------------------
     def synthetic_config(self) -> SyntheticConfig:
         """The generator settings (synthetic data only); raises ValueError on bad values."""
-        base = SyntheticConfig()
+        base = get_benchmark(self.benchmark or "default")
         mods = tuple(self.modalities.split(",")) if self.modalities else base.modalities
         planted = tuple(p.strip() for p in self.planted.split(",")) if self.planted else None
         if planted is None:
             planted = base.planted if mods == base.modalities else (f"{mods[0]}->{mods[1]}", f"{mods[-1]}->{mods[0]}")
+        if self.planted or self.modalities:
+            base = replace(base, planted_weights=())
         over = {
             "num_keys": self.num_keys, "seq_len": self.seq_len, "min_len": self.min_len,
             "extra_dims": self.extra_dims, "noise": self.noise, "n_train": self.n_train,
@@ -150,8 +166,11 @@ class SearchRequest:
             "warmup_epochs": self.warmup, "rank_loss": self.rank_loss or preset.rank_loss,
             "rank_target": self.rank_target, "rank_weight": self.rank_weight, "ablation": self.ablation,
             "budget_mflops": self.budget_mflops, "finetune_epochs": self.finetune_epochs, "rho": self.rho,
+            "warmup_until": self.warmup_until, "warmup_max": self.warmup_max, "uniform_mix": self.uniform_mix,
+            "inclusion": self.inclusion, "grad_stat": self.grad_stat, "rank_momentum": self.rank_momentum,
         }
-        return SearchConfig(**{k: v for k, v in over.items() if v is not None})
+        over = {k: v for k, v in over.items() if v is not None}
+        return SearchConfig(**({**PAPER_LITERAL, **over} if self.paper_literal else over))
 
     def model_config(self, preset: Preset, ds: MultimodalDataset) -> ModelConfig:
         over = {"d_model": self.d_model, "layers_per_path": self.layers_per_path, "dropout": self.dropout}
