@@ -244,7 +244,10 @@ def cmd_eval(a: argparse.Namespace) -> int:
     ckpt, model, ds, device = _open_checkpoint(a)
     space = model.space
     masks = space.all_masks() if a.all_masks else [space.parse(a.mask)]
-    rows = evaluate_masks(model, ds.splits[a.split], masks, batch_size=ckpt.train_config.eval_batch_size, device=device)
+    batch_size = ckpt.train_config.eval_batch_size if a.batch_size is None else a.batch_size
+    if batch_size < 1:
+        raise UsageError(f"--batch-size must be >= 1 (got {batch_size})")
+    rows = evaluate_masks(model, ds.splits[a.split], masks, batch_size=batch_size, device=device)
     cached = (ckpt.flops or {}).get("mflops", {})
     missing = [m for m in masks if PathSpace.to_bits(m) not in cached]
     if missing:
@@ -611,6 +614,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all-masks", action="store_true", help="every non-empty mask")
     p.add_argument("--split", choices=("valid", "test"), default="valid")
     p.add_argument("--data-path", help="override the data path stored in the checkpoint")
+    p.add_argument("--batch-size", type=int,
+                   help="evaluation batch size (default: the checkpoint's); metrics do not depend on it")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
