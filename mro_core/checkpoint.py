@@ -194,7 +194,7 @@ def dataset_for(ckpt: Checkpoint, data_path: str | Path | None = None) -> "Multi
         synthetic=syn,
         aligned=d.get("aligned", True),
         window=d.get("window", 5),
-        seed=d.get("seed", 0),
+        split_seed=d.get("split_seed", d.get("seed", 0)),  # older checkpoints record "seed"
     )
     check_compatible(ckpt.model_config, ds.modalities, ds.input_dims, ds.task)
     return ds

@@ -106,6 +106,8 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-path", help="file or folder of the data (npz, mosei, mosi, meld)")
     p.add_argument("--unaligned", action="store_true", help="MOSEI/MOSI: read the unaligned file")
     p.add_argument("--window", type=int, default=5, help="MELD: utterances of context per sample (default 5)")
+    p.add_argument("--split-seed", type=int, default=None,
+                   help="MELD: seed of the validation dialogues carved from train, independent of --seed (default 0)")
     _add_synthetic_args(p)
 
 
@@ -116,15 +118,18 @@ def _load_data(a: argparse.Namespace):
     syn = _synthetic_config(a) if a.dataset == "synthetic" else None
     if a.window < 1:
         raise UsageError(f"--window must be >= 1 (got {a.window})")
+    from mro_core.data.meld import DEFAULT_SPLIT_SEED
+
+    split_seed = DEFAULT_SPLIT_SEED if getattr(a, "split_seed", None) is None else a.split_seed
     ds = load_dataset(a.dataset, a.data_path, synthetic=syn, aligned=not a.unaligned, window=a.window,
-                      seed=getattr(a, "seed", None) or 0)
+                      split_seed=split_seed)
     desc = describe_source(
         a.dataset,
         str(Path(a.data_path).resolve()) if a.data_path else None,
         synthetic=to_dict(syn) if syn else None,
         aligned=None if a.dataset not in ("mosei", "mosi") else not a.unaligned,
         window=a.window if a.dataset == "meld" else None,
-        seed=getattr(a, "seed", None) if a.dataset == "meld" else None,
+        split_seed=split_seed if a.dataset == "meld" else None,
     )
     return ds, desc
 

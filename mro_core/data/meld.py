@@ -26,7 +26,9 @@ Both files split dialogues into ``trainVid`` and ``testVid`` only (MMGCN's file:
 dialogues, i.e. MELD's train and dev dialogues together vs test, as a third-party note reports);
 MMGCN's ``train.py`` carves validation from train by index (the first 10% of train dialogues).
 Here a seeded random ``valid_fraction`` of the train *dialogues* becomes ``valid``, so no
-dialogue straddles the two splits.
+dialogue straddles the two splits. The draw has its own seed (``split_seed``, CLI
+``--split-seed``, default :data:`DEFAULT_SPLIT_SEED` = 0), independent of the training seed: runs
+with different training seeds are scored on the same validation dialogues.
 
 A sample is one utterance. Its modality sequence is its dialogue context window: the utterance and
 up to ``window - 1`` previous utterances of the same dialogue, oldest first, as ``[window, D]``
@@ -48,7 +50,11 @@ from mro_core.data.safe_pickle import load_pickle
 
 log = logging.getLogger(__name__)
 
-__all__ = ["EMOTIONS", "FILES", "SENTIMENTS", "load_meld"]
+__all__ = ["DEFAULT_SPLIT_SEED", "EMOTIONS", "FILES", "SENTIMENTS", "load_meld"]
+
+DEFAULT_SPLIT_SEED = 0
+"""Seed of the validation-dialogue draw unless ``--split-seed`` says otherwise (fixed, not the
+training seed; 0 keeps the split that default-seed runs have always used)."""
 
 EMOTIONS = ("neutral", "surprise", "fear", "sadness", "joy", "disgust", "anger")
 SENTIMENTS = ("neutral", "positive", "negative")
@@ -231,7 +237,7 @@ def _build_split(data: Sequence[Any], lay: _Layout, ids: Sequence[Hashable], win
 
 
 def load_meld(path: str | Path, *, window: int = 5, valid_fraction: float = 0.1,
-              seed: int = 0) -> MultimodalDataset:
+              split_seed: int = DEFAULT_SPLIT_SEED, seed: int | None = None) -> MultimodalDataset:
     """Load MELD as utterance-level emotion classification with dialogue context windows.
 
     Args:
@@ -239,7 +245,8 @@ def load_meld(path: str | Path, *, window: int = 5, valid_fraction: float = 0.1,
             T/A with sentiment), or a folder holding one (MMGCN's is preferred).
         window: utterances per sample: the current one and up to ``window - 1`` before it.
         valid_fraction: share of the train dialogues moved to ``valid`` (at least one).
-        seed: seeds the choice of validation dialogues.
+        split_seed: seeds the choice of validation dialogues (not the training seed).
+        seed: older name of ``split_seed``; when given it wins (kept for callers that pass it).
 
     Returns:
         A 7-class classification :class:`~mro_core.data.base.MultimodalDataset`.
@@ -254,6 +261,8 @@ def load_meld(path: str | Path, *, window: int = 5, valid_fraction: float = 0.1,
     if not 0.0 < valid_fraction < 1.0:
         raise ValueError(f"valid_fraction must lie in (0, 1) (got {valid_fraction!r})")
     window = int(window)
+    if seed is not None:
+        split_seed = seed
     path = Path(path).expanduser()
     if path.is_dir():
         path = _find_file(path)
@@ -275,7 +284,7 @@ def load_meld(path: str | Path, *, window: int = 5, valid_fraction: float = 0.1,
         )
     n_valid = min(max(1, int(round(valid_fraction * len(train_ids)))), len(train_ids) - 1)
     chosen = np.zeros(len(train_ids), dtype=bool)
-    chosen[np.random.default_rng(seed).permutation(len(train_ids))[:n_valid]] = True
+    chosen[np.random.default_rng(split_seed).permutation(len(train_ids))[:n_valid]] = True
     split_ids = {
         "train": [v for v, c in zip(train_ids, chosen) if not c],
         "valid": [v for v, c in zip(train_ids, chosen) if c],
@@ -297,7 +306,7 @@ def load_meld(path: str | Path, *, window: int = 5, valid_fraction: float = 0.1,
                 "layout": lay.name,
                 "window": window,
                 "valid_fraction": valid_fraction,
-                "seed": seed,
+                "split_seed": split_seed,
                 "valid_dialogues": [
                     v.item() if isinstance(v, np.generic) else v for v in split_ids["valid"]
                 ],
