@@ -50,7 +50,7 @@ from mro_core.data.safe_pickle import load_pickle
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DEFAULT_SPLIT_SEED", "EMOTIONS", "FILES", "SENTIMENTS", "load_meld"]
+__all__ = ["DEFAULT_SPLIT_SEED", "EMOTIONS", "FILES", "SENTIMENTS", "find_file", "load_meld", "meld_from_tuple"]
 
 DEFAULT_SPLIT_SEED = 0
 """Seed of the validation-dialogue draw unless ``--split-seed`` says otherwise (fixed, not the
@@ -82,7 +82,8 @@ _DIALOGUERNN = _Layout("dialoguernn", 9, {"T": 3, "A": 4}, emotion=2, train=6, t
 _LAYOUTS = {lay.length: lay for lay in (_MMGCN, _DIALOGUERNN)}
 
 
-def _find_file(folder: Path) -> Path:
+def find_file(folder: Path) -> Path:
+    """The MELD feature pickle in ``folder`` (MMGCN's preferred); :class:`DataError` if none."""
     for d in (folder, folder / "MELD_features"):
         for n in FILES:
             if (d / n).is_file():
@@ -139,13 +140,17 @@ def _utterance_features(x: Any, n_utt: int, where: str) -> np.ndarray:
     return a
 
 
-def _clean(x: np.ndarray) -> tuple[np.ndarray, int]:
-    """NaN/inf -> 0 before windowing, so each bad value is counted once, not once per window."""
-    bad = ~np.isfinite(x)
-    n = int(bad.sum())
-    if n:
-        x = np.where(bad, np.float32(0), x)
-    return x, n
+def _clean(x: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """NaN/inf -> 0 before windowing, so each bad value is counted once, not once per window.
+
+    Returns the cleaned array and its NaN and inf counts.
+    """
+    nan = np.isnan(x)
+    inf = np.isinf(x)
+    n_nan, n_inf = int(nan.sum()), int(inf.sum())
+    if n_nan or n_inf:
+        x = np.where(nan | inf, np.float32(0), x)
+    return x, n_nan, n_inf
 
 
 def _class_ids(x: Any, num: int, what: str, where: str) -> np.ndarray:
@@ -185,10 +190,11 @@ def _context_windows(x: np.ndarray, window: int) -> np.ndarray:
 
 
 def _build_split(data: Sequence[Any], lay: _Layout, ids: Sequence[Hashable], window: int,
-                 where: str) -> Split:
+                 where: str) -> tuple[Split, dict[str, dict[str, int]]]:
+    """One split and, per modality, the NaN and inf counts found (and zeroed) in the file."""
     feats: dict[str, list[np.ndarray]] = {m: [] for m in lay.features}
     lengths, emotions, sentiments = [], [], []
-    n_bad = dict.fromkeys(lay.features, 0)
+    n_bad = {m: {"nan": 0, "inf": 0} for m in lay.features}
     for vid in ids:
         if vid not in data[lay.emotion]:
             raise DataError(f"{where}: dialogue {vid!r} is listed in a split but has no labels")
@@ -200,8 +206,9 @@ def _build_split(data: Sequence[Any], lay: _Layout, ids: Sequence[Hashable], win
         for m, slot in lay.features.items():
             if vid not in data[slot]:
                 raise DataError(f"{where}: dialogue {vid!r} has no {m} features (element {slot})")
-            x, bad = _clean(_utterance_features(data[slot][vid], n, f"{where}[{vid!r}]/{m}"))
-            n_bad[m] += bad
+            x, n_nan, n_inf = _clean(_utterance_features(data[slot][vid], n, f"{where}[{vid!r}]/{m}"))
+            n_bad[m]["nan"] += n_nan
+            n_bad[m]["inf"] += n_inf
             feats[m].append(_context_windows(x, window))
         lengths.append(_window_counts(n, window))
         if lay.sentiment is not None:
@@ -218,8 +225,8 @@ def _build_split(data: Sequence[Any], lay: _Layout, ids: Sequence[Hashable], win
     if not emotions:
         raise DataError(f"{where}: no utterances")
     for m, bad in n_bad.items():
-        if bad:
-            log.warning("%s/%s: replaced %d NaN/inf feature values with 0", where, m, bad)
+        if bad["nan"] + bad["inf"]:
+            log.warning("%s/%s: replaced %d NaN/inf feature values with 0", where, m, bad["nan"] + bad["inf"])
     for m, windows in feats.items():
         dims = sorted({w.shape[2] for w in windows})
         if len(dims) > 1:
@@ -227,13 +234,14 @@ def _build_split(data: Sequence[Any], lay: _Layout, ids: Sequence[Hashable], win
     ln = np.concatenate(lengths)
     feat_arrays = {m: np.concatenate(v) for m, v in feats.items()}
     extra = {"sentiment": np.concatenate(sentiments)} if lay.sentiment is not None else None
-    return build_split(
+    split = build_split(
         feat_arrays,
         np.concatenate(emotions),
         lengths={m: ln for m in feat_arrays},
         extra=extra,
         where=where,
     )
+    return split, n_bad
 
 
 def load_meld(path: str | Path, *, window: int = 5, valid_fraction: float = 0.1,
@@ -265,10 +273,16 @@ def load_meld(path: str | Path, *, window: int = 5, valid_fraction: float = 0.1,
         split_seed = seed
     path = Path(path).expanduser()
     if path.is_dir():
-        path = _find_file(path)
+        path = find_file(path)
     elif not path.exists():
         raise DataError(f"data path does not exist: {path}; give a MELD feature pickle or its folder")
-    data = load_pickle(path)
+    return meld_from_tuple(load_pickle(path), path, window=window, valid_fraction=valid_fraction,
+                           split_seed=split_seed)
+
+
+def meld_from_tuple(data: Any, path: Path, *, window: int = 5, valid_fraction: float = 0.1,
+                    split_seed: int = DEFAULT_SPLIT_SEED) -> MultimodalDataset:
+    """:func:`load_meld` on an already unpickled tuple (``path`` names it in messages and meta)."""
     lay = _detect_layout(data, path.name)
     train_ids = sorted(set(data[lay.train]), key=_id_key)
     test_ids = sorted(set(data[lay.test]), key=_id_key)
@@ -290,9 +304,10 @@ def load_meld(path: str | Path, *, window: int = 5, valid_fraction: float = 0.1,
         "valid": [v for v, c in zip(train_ids, chosen) if c],
         "test": test_ids,
     }
-    splits = {
+    built = {
         s: _build_split(data, lay, ids, window, f"{path.name}:{s}") for s, ids in split_ids.items()
     }
+    splits = {s: b[0] for s, b in built.items()}
     try:
         ds = MultimodalDataset(
             name="meld",
@@ -307,6 +322,7 @@ def load_meld(path: str | Path, *, window: int = 5, valid_fraction: float = 0.1,
                 "window": window,
                 "valid_fraction": valid_fraction,
                 "split_seed": split_seed,
+                "nonfinite": {s: b[1] for s, b in built.items()},
                 "valid_dialogues": [
                     v.item() if isinstance(v, np.generic) else v for v in split_ids["valid"]
                 ],
