@@ -188,6 +188,10 @@ def _model_config(a: argparse.Namespace, preset, ds):
 def cmd_data(a: argparse.Namespace) -> int:
     from mro_core.data.npz import save_npz
 
+    if a.kind == "inspect":
+        return cmd_data_inspect(a)
+    if not a.out:
+        raise UsageError("`mro data synthetic` needs --out FILE.npz")
     a.dataset = "synthetic"
     ds, _ = _load_data(a)
     path = save_npz(ds, a.out)
@@ -196,6 +200,38 @@ def cmd_data(a: argparse.Namespace) -> int:
                     "sizes": {k: len(v) for k, v in ds.splits.items()}})
     else:
         print(f"wrote {path}: {ds.summary()}; planted {', '.join(ds.planted_paths or ())}")
+    return 0
+
+
+# ---- mro data inspect (self-contained: parser in _add_data_inspect_args, logic in mro_core/data/inspect.py)
+def _add_data_inspect_args(p: argparse.ArgumentParser) -> None:
+    from mro_core.data import DATASETS
+
+    g = p.add_argument_group("inspect (mro data inspect PATH)")
+    g.add_argument("path", nargs="?", help="inspect: the data file or its folder")
+    g.add_argument("--dataset", choices=DATASETS, help="inspect: the data source (default: detected from the file)")
+    g.add_argument("--window", type=int, default=5, help="inspect MELD: utterances of context per sample (default 5)")
+    g.add_argument("--split-seed", type=int, help="inspect MELD: seed of the validation dialogues (default 0)")
+
+
+def cmd_data_inspect(a: argparse.Namespace) -> int:
+    """`mro data inspect PATH`: layout, sizes, padding, NaN/inf, labels and warnings of a data file."""
+    from mro_core.data.inspect import format_inspection, inspect_dataset, inspect_path
+
+    if a.window < 1:
+        raise UsageError(f"--window must be >= 1 (got {a.window})")
+    if a.dataset == "synthetic":
+        from mro_core.data.synthetic import make_synthetic
+
+        ins = inspect_dataset(make_synthetic(_synthetic_config(a)))
+    elif not a.path:
+        raise UsageError("`mro data inspect` needs PATH (a data file or its folder)")
+    else:
+        ins = inspect_path(a.path, a.dataset, window=a.window, split_seed=a.split_seed)
+    if a.json:
+        print_json(ins.to_dict())
+    else:
+        print(format_inspection(ins))
     return 0
 
 
@@ -556,12 +592,14 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = ap.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("data", help="write a dataset file")
-    p.add_argument("kind", choices=("synthetic",), help="what to generate")
-    p.add_argument("--out", required=True, help="output .npz path")
+    p = sub.add_parser("data", help="write a synthetic dataset file, or inspect a data file")
+    p.add_argument("kind", choices=("synthetic", "inspect"),
+                   help="synthetic: write the benchmark to --out; inspect: report what MRO makes of PATH")
+    p.add_argument("--out", help="synthetic: output .npz path")
     p.add_argument("--json", action="store_true")
+    _add_data_inspect_args(p)
     _add_synthetic_args(p)
-    p.set_defaults(func=cmd_data, unaligned=False, window=5, data_path=None)
+    p.set_defaults(func=cmd_data, unaligned=False, data_path=None)
 
     p = sub.add_parser("train", help="one-shot supernet training with uniform mask sampling")
     _add_data_args(p)
