@@ -311,7 +311,19 @@ def cmd_flops(a: argparse.Namespace) -> int:
     from mro_core.model.supernet import Supernet
     from mro_core.paths import PathSpace
 
-    if a.checkpoint:
+    if a.dataset and a.checkpoint:
+        raise UsageError("give --dataset or --checkpoint, not both (a checkpoint knows its data)")
+    if a.unaligned and not a.dataset:
+        raise UsageError("--unaligned needs --dataset mosei or mosi")
+    if a.dataset:  # the real file's shapes (MMSA), counted with the preset's model
+        from mro_core.data.settings import feature_setting
+
+        p, fs = get_preset(a.preset), feature_setting(a.dataset, aligned=not a.unaligned)
+        model = Supernet(model_config_for(p, modalities=fs.modalities, input_dims=fs.input_dims,
+                                          task="regression", num_classes=None))
+        seq = list(fs.seq_lens)
+        source = f"preset {a.preset}, {a.dataset} {'aligned' if fs.aligned else 'unaligned'} ({fs.file}, dims {list(fs.input_dims)})"
+    elif a.checkpoint:
         from mro_core.checkpoint import build_model, load_checkpoint
 
         ckpt = load_checkpoint(a.checkpoint)
@@ -350,8 +362,50 @@ def cmd_flops(a: argparse.Namespace) -> int:
     return 0
 
 
+# ---- mro bench --memory (self-contained: logic in mro_core/memory.py)
+def _add_bench_memory_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("memory (mro bench --memory)")
+    g.add_argument("--memory", action="store_true",
+                   help="only measure peak memory of one training step at a real file's shapes (default: "
+                        "unaligned MOSEI 50/500/375 steps, preset mosei, batch 64) and check it fits 24 GB")
+    g.add_argument("--memory-data", default="mosei", choices=("mosei", "mosi", "mosei-aligned", "mosi-aligned"),
+                   help="shapes to measure at (default mosei: MMSA's unaligned MOSEI)")
+    g.add_argument("--memory-batch-size", type=int, default=64, help="batch size of the measured step (default 64)")
+    g.add_argument("--memory-limit-gb", type=float, default=24.0, help="memory the step must fit in (default 24)")
+
+
+def cmd_bench_memory(a: argparse.Namespace) -> int:
+    from mro_core.memory import run_memory_bench
+
+    if a.memory_batch_size < 1:
+        raise UsageError(f"--memory-batch-size must be >= 1 (got {a.memory_batch_size})")
+    dataset, _, aligned = a.memory_data.partition("-")
+    device = a.device if a.device != "auto" else ("cuda" if _cuda() else "cpu")
+    doc = run_memory_bench(dataset, aligned=bool(aligned), batch_size=a.memory_batch_size, device=device,
+                           limit_gb=a.memory_limit_gb)
+    if a.json:
+        print_json(doc)
+    else:
+        cuda = f", CUDA peak {doc['cuda_peak_mb']:.0f} MiB" if doc["cuda_peak_mb"] is not None else ""
+        print(f"{doc['setting']}, batch {doc['batch_size']}, lengths {doc['seq_lens']}, dims {doc['input_dims']}, "
+              f"{doc['paths_run']} paths, {doc['params']:,} params on {doc['device']}")
+        print(f"peak {doc['peak_mb']:.0f} MiB (before the step {doc['baseline_mb']:.0f} MiB, step +{doc['step_mb']:.0f} MiB)"
+              f"{cuda}; {doc['seconds_per_step']:.1f} s per step; "
+              f"{'fits' if doc['fits'] else 'does NOT fit'} in {doc['limit_gb']:g} GB")
+    return 0 if doc["fits"] else 1
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
 def cmd_bench(a: argparse.Namespace) -> int:
     from mro_core.bench import run_bench
+
+    if a.memory:
+        return cmd_bench_memory(a)
 
     doc = run_bench(quick=a.quick, device=a.device)
     if a.json:
@@ -670,6 +724,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mask", help="one mask")
     p.add_argument("--all-masks", action="store_true")
     p.add_argument("--seq-len", help="sequence length(s): one, or one per modality")
+    p.add_argument("--dataset", choices=("mosei", "mosi"),
+                   help="count at this dataset's real file shapes (MMSA; aligned 50 steps, or with --unaligned 50/500/375)")
+    p.add_argument("--unaligned", action="store_true", help="with --dataset: the unaligned file's lengths")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_flops)
 
@@ -688,6 +745,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu")
     p.add_argument("--json", action="store_true")
+    _add_bench_memory_args(p)
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("demo", help="terminal tour of the shipped demo checkpoint")
