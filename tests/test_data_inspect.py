@@ -183,3 +183,18 @@ def test_unreadable_file_when_running_as_root(tmp_path, capsys, monkeypatch):
     assert main(["data", "inspect", str(lay.path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "permission denied" in err[0]
+
+
+def test_inspect_source_takes_load_dataset_arguments(tmp_path):
+    from mro_core.config import SyntheticConfig
+    from mro_core.data.inspect import inspect_source
+
+    syn = inspect_source("synthetic", synthetic=SyntheticConfig(n_train=8, n_valid=4, n_test=4))
+    assert syn.dataset == "synthetic" and [s.n for s in syn.splits] == [8, 4, 4]
+    lay = L.meld(tmp_path / "m", n_train=20)
+    a = inspect_source("meld", lay.path, window=3, split_seed=1)
+    b = inspect_source("meld", lay.path, window=3, split_seed=2)
+    assert a.split("train").modalities[0].length == 3 and a.layout == "mmgcn"
+    assert a.split("valid").n != b.split("valid").n or a.split("train").labels != b.split("train").labels
+    with pytest.raises(DataError, match="needs a data path"):
+        inspect_source("npz")

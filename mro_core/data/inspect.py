@@ -30,7 +30,10 @@ import numpy as np
 
 from mro_core.data.base import REGRESSION_RANGE, SPLITS, DataError, MultimodalDataset, valid_from_lengths
 
-__all__ = ["Inspection", "ModalityInfo", "SplitInfo", "format_inspection", "inspect_dataset", "inspect_path"]
+__all__ = [
+    "Inspection", "ModalityInfo", "SplitInfo", "format_inspection", "inspect_dataset", "inspect_path",
+    "inspect_source",
+]
 
 HIST_EDGES = tuple(float(e) for e in np.linspace(-3.0, 3.0, 13))
 """Bin edges of the regression label histogram: 12 bins of width 0.5 over [-3, 3]."""
@@ -439,6 +442,21 @@ def inspect_path(path: str | Path, dataset: str | None = None, *, aligned: bool 
         f"{path.name}: unknown content (a {type(data).__name__}); expected a MOSEI/MOSI dict of splits "
         "or a MELD feature tuple"
     )
+
+
+def inspect_source(name: str, data_path: str | Path | None = None, *, synthetic: Any = None,
+                   aligned: bool | None = None, window: int = 5, split_seed: int | None = None) -> Inspection:
+    """One call for any source, with :func:`~mro_core.data.load_dataset`'s arguments (what the
+    dashboard's Search page has at hand): ``synthetic`` is generated from its config, file
+    sources are read with :func:`inspect_path`."""
+    if name == "synthetic":
+        from mro_core.config import SyntheticConfig
+        from mro_core.data.synthetic import make_synthetic
+
+        return inspect_dataset(make_synthetic(synthetic or SyntheticConfig()))
+    if data_path is None:
+        raise DataError(f"dataset {name!r} needs a data path (a file or the folder holding it)")
+    return inspect_path(data_path, name, aligned=aligned, window=window, split_seed=split_seed)
 
 
 # ------------------------------------------------------------------------------------ text
