@@ -145,3 +145,23 @@ def test_positions_count_from_the_first_real_step():
     valid = torch.tensor([[0, 0, 1, 1, 1], [1, 1, 1, 0, 0], [0, 1, 0, 1, 0], [0, 0, 0, 0, 0]], dtype=torch.bool)
     pos = first_real_positions(valid)
     assert pos.tolist() == [[0, 0, 0, 1, 2], [0, 1, 2, 3, 4], [0, 0, 1, 2, 3], [0, 1, 2, 3, 4]]
+
+
+def test_shipped_demo_checkpoint_loads_and_gives_its_stored_numbers():
+    """Synthetic data is right-padded (first real step = 0), so per-sample positions equal the old
+    0..L-1 and the shipped checkpoint reproduces the validation table it was saved with."""
+    from pathlib import Path
+
+    from mro_core.checkpoint import build_model, dataset_for, load_checkpoint
+    from mro_core.train import evaluate_masks
+
+    path = Path(__file__).resolve().parents[1] / "checkpoints" / "demo.pt"
+    ckpt = load_checkpoint(path)
+    ds = dataset_for(ckpt)
+    model = build_model(ckpt)
+    stored = {r["mask"]: r for r in ckpt.mask_table}
+    masks = [model.space.parse(m) for m in ("111111", "011011", "100100", "000001")]
+    for bs in (256, 7):
+        for r in evaluate_masks(model, ds.splits["valid"], masks, batch_size=bs):
+            for k in ("loss", "mae", "corr", "acc2", "acc2_has0"):
+                assert r[k] == pytest.approx(stored[r["mask"]][k], abs=1e-5), (r["mask"], k, bs)
