@@ -238,7 +238,7 @@ def dataset_for(
         synthetic=syn,
         aligned=d.get("aligned", True) if same else True,
         window=d.get("window", 5) if same else 5,
-        seed=d.get("seed", 0) if same else 0,
+        split_seed=d.get("split_seed", d.get("seed", 0)) if same else 0,  # older checkpoints record "seed"
     )
     check_compatible(ckpt.model_config, ds.modalities, ds.input_dims, ds.task, ds.num_classes)
     return ds

@@ -38,6 +38,7 @@ ELEMENTWISE_OPS = frozenset(
         "aten::slice", "aten::expand", "aten::stack", "aten::chunk", "aten::split",
         "aten::dropout", "aten::masked_fill", "aten::softmax", "aten::view", "aten::reshape",
         "aten::transpose", "aten::contiguous", "aten::select", "aten::type_as",
+        "aten::argmax",  # first real step per row, for positions (O(B L))
     }
 )
 """Operators fvcore does not count that carry no matmul-scale compute (O(size) at most)."""

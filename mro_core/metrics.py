@@ -41,6 +41,8 @@ from sklearn.metrics import accuracy_score, f1_score
 
 __all__ = [
     "MetricError",
+    "REGRESSION_TABLE_HEADERS",
+    "REGRESSION_TABLE_METRICS",
     "TASKS",
     "classification_metrics",
     "format_metrics",
@@ -59,6 +61,17 @@ SENTIMENT_AUX_LABELS = (-1.0, 0.0, 1.0)
 
 EMPTY_CELL = ""
 """How :func:`format_metrics` renders an undefined (NaN) metric: an empty table cell."""
+
+REGRESSION_TABLE_METRICS = ("mae", "corr", "acc7", "acc2_has0", "f1_has0", "acc2", "f1")
+"""Columns of a MOSEI/MOSI results table: Acc-2 and F1 in both conventions, as MMSA reports them
+(its ``Has0_*`` and ``Non0_*`` columns), so a row can be read against published figures whichever
+convention they use."""
+
+REGRESSION_TABLE_HEADERS = {
+    "mae": "MAE", "corr": "Corr", "acc7": "Acc-7", "acc5": "Acc-5",
+    "acc2_has0": "Acc-2 (has-0)", "f1_has0": "F1 (has-0)", "acc2": "Acc-2 (non-0)", "f1": "F1 (non-0)",
+}
+"""Header text per regression metric key; the convention is named on every Acc-2 / F1 column."""
 
 
 class MetricError(ValueError):

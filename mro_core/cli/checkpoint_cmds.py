@@ -31,7 +31,10 @@ def cmd_eval(a: argparse.Namespace) -> int:
     ckpt, model, ds, device = _open_checkpoint(a)
     space = model.space
     masks = space.all_masks() if a.all_masks else [space.parse(a.mask)]
-    rows = evaluate_masks(model, ds.splits[a.split], masks, batch_size=ckpt.train_config.eval_batch_size, device=device)
+    batch_size = ckpt.train_config.eval_batch_size if a.batch_size is None else a.batch_size
+    if batch_size < 1:
+        raise UsageError(f"--batch-size must be >= 1 (got {batch_size})")
+    rows = evaluate_masks(model, ds.splits[a.split], masks, batch_size=batch_size, device=device)
     cached = (ckpt.flops or {}).get("mflops", {})
     missing = [m for m in masks if PathSpace.to_bits(m) not in cached]
     if missing:
@@ -54,7 +57,20 @@ def cmd_flops(a: argparse.Namespace) -> int:
     from mro_core.model.supernet import Supernet
     from mro_core.paths import PathSpace
 
-    if a.checkpoint:
+    if a.dataset and a.checkpoint:
+        raise UsageError("give --dataset or --checkpoint, not both (a checkpoint knows its data)")
+    if a.unaligned and not a.dataset:
+        raise UsageError("--unaligned needs --dataset mosei or mosi")
+    if a.dataset:  # the real file's shapes (MMSA), counted with the preset's model
+        from mro_core.data.settings import feature_setting
+
+        p, fs = get_preset(a.preset), feature_setting(a.dataset, aligned=not a.unaligned)
+        model = Supernet(model_config_for(p, modalities=fs.modalities, input_dims=fs.input_dims,
+                                          task="regression", num_classes=None))
+        seq = list(fs.seq_lens)
+        source = (f"preset {a.preset}, {a.dataset} {'aligned' if fs.aligned else 'unaligned'} "
+                  f"({fs.file}, dims {list(fs.input_dims)})")
+    elif a.checkpoint:
         from mro_core.checkpoint import build_model, load_checkpoint
 
         ckpt = load_checkpoint(a.checkpoint)
@@ -96,6 +112,10 @@ def cmd_flops(a: argparse.Namespace) -> int:
 def cmd_bench(a: argparse.Namespace) -> int:
     from mro_core.bench import run_bench
 
+    if a.memory:
+        from mro_core.cli.data_cmds import cmd_bench_memory
+
+        return cmd_bench_memory(a)
     doc = run_bench(quick=a.quick, device=a.device)
     if a.json:
         print_json(doc)

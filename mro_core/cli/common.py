@@ -81,6 +81,8 @@ def add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-path", help="file or folder of the data (npz, mosei, mosi, meld)")
     p.add_argument("--unaligned", action="store_true", help="MOSEI/MOSI: read the unaligned file")
     p.add_argument("--window", type=int, default=5, help="MELD: utterances of context per sample (default 5)")
+    p.add_argument("--split-seed", type=int, default=None,
+                   help="MELD: seed of the validation dialogues carved from train, independent of --seed (default 0)")
     add_synthetic_args(p)
 
 

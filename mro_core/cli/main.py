@@ -24,6 +24,7 @@ from mro_core.cli.common import (
     add_synthetic_args,
     add_train_args,
 )
+from mro_core.cli.data_cmds import add_bench_memory_args, add_data_inspect_args
 from mro_core.cli.run_cmds import cmd_runs, cmd_search, cmd_table
 from mro_core.cli.study_cmds import add_quality_args, add_study_parsers
 from mro_core.cli.train_cmds import cmd_data, cmd_train
@@ -46,12 +47,14 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = ap.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("data", help="write a dataset file")
-    p.add_argument("kind", choices=("synthetic",), help="what to generate")
-    p.add_argument("--out", required=True, help="output .npz path")
+    p = sub.add_parser("data", help="write a synthetic dataset file, or inspect a data file")
+    p.add_argument("kind", choices=("synthetic", "inspect"),
+                   help="synthetic: write the benchmark to --out; inspect: report what MRO makes of PATH")
+    p.add_argument("--out", help="synthetic: output .npz path")
     p.add_argument("--json", action="store_true")
+    add_data_inspect_args(p)
     add_synthetic_args(p)
-    p.set_defaults(func=cmd_data, unaligned=False, window=5, data_path=None)
+    p.set_defaults(func=cmd_data, unaligned=False, data_path=None)
 
     p = sub.add_parser("train", help="one-shot supernet training with uniform mask sampling")
     add_data_args(p)
@@ -106,6 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mask", help="one mask: 011011, [0,1,1,0,1,1], 0,1,1,0,1,1 or T->V,A->T,...")
     p.add_argument("--all-masks", action="store_true", help="every non-empty mask")
     p.add_argument("--split", choices=("valid", "test"), default="valid")
+    p.add_argument("--batch-size", type=int,
+                   help="evaluation batch size (default: the checkpoint's); metrics do not depend on it")
     p.add_argument("--data-path", help="evaluate on this file instead of the checkpoint's data (checked against it)")
     p.add_argument("--dataset", choices=DATASETS, help="kind of --data-path (default: detected, else the checkpoint's)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
@@ -119,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mask", help="one mask")
     p.add_argument("--all-masks", action="store_true")
     p.add_argument("--seq-len", help="sequence length(s): one, or one per modality")
+    p.add_argument("--dataset", choices=("mosei", "mosi"),
+                   help="count at this dataset's real file shapes (MMSA; aligned 50 steps, or with --unaligned 50/500/375)")
+    p.add_argument("--unaligned", action="store_true", help="with --dataset: the unaligned file's lengths")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_flops)
 
@@ -141,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu")
     p.add_argument("--json", action="store_true")
+    add_bench_memory_args(p)
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("demo", help="terminal tour of the shipped demo checkpoint")

@@ -6,7 +6,7 @@ import argparse
 import logging
 import os
 
-from mro_core.cli.common import print_json, request_of
+from mro_core.cli.common import UsageError, print_json, request_of
 
 log = logging.getLogger("mro")
 
@@ -14,6 +14,12 @@ log = logging.getLogger("mro")
 def cmd_data(a: argparse.Namespace) -> int:
     from mro_core.data.npz import save_npz
 
+    if a.kind == "inspect":
+        from mro_core.cli.data_cmds import cmd_data_inspect
+
+        return cmd_data_inspect(a)
+    if not a.out:
+        raise UsageError("`mro data synthetic` needs --out FILE.npz")
     a.dataset = "synthetic"
     ds, _ = request_of(a).load_data()
     path = save_npz(ds, a.out)

@@ -32,7 +32,8 @@ def load_dataset(
     synthetic: Any = None,
     aligned: bool = True,
     window: int = 5,
-    seed: int = 0,
+    split_seed: int | None = None,
+    seed: int | None = None,
 ) -> MultimodalDataset:
     """Load a dataset by source name.
 
@@ -42,7 +43,11 @@ def load_dataset(
         synthetic: a :class:`~mro_core.config.SyntheticConfig` (default config when None).
         aligned: MOSEI/MOSI: read the word-aligned file (else the unaligned one).
         window: MELD: utterances of dialogue context per sample.
-        seed: MELD: seeds the validation split carved from train.
+        split_seed: MELD: seeds the validation dialogues carved from train; its own fixed seed
+            (default :data:`~mro_core.data.meld.DEFAULT_SPLIT_SEED`), independent of the training
+            seed, so runs with different training seeds are scored on the same validation set.
+        seed: older name of ``split_seed`` (checkpoints written before it record ``seed``); used
+            only when ``split_seed`` is None.
 
     Raises:
         DataError: unknown source, missing path, or a file the loader cannot use.
@@ -67,9 +72,11 @@ def load_dataset(
         from mro_core.data.mosei import load_mosei
 
         return load_mosei(p, name=name, aligned=aligned)
-    from mro_core.data.meld import load_meld
+    from mro_core.data.meld import DEFAULT_SPLIT_SEED, load_meld
 
-    return load_meld(p, window=window, seed=seed)
+    if split_seed is None:
+        split_seed = DEFAULT_SPLIT_SEED if seed is None else seed
+    return load_meld(p, window=window, split_seed=split_seed)
 
 
 def describe_source(name: str, data_path: str | Path | None, **options: Any) -> dict[str, Any]:

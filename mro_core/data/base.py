@@ -4,7 +4,8 @@ A :class:`MultimodalDataset` holds, per split, a dict of modality arrays ``[N, L
 boolean ``valid`` mask ``[N, L]`` per modality (True = a real time step), and the labels. Padding
 masks are stored explicitly rather than as lengths because the community files pad on different
 sides (MulT's pickles on the left, MMSA's on the right): loaders build ``valid`` from the lengths
-when the file gives them, else from all-zero rows, and never assume a side.
+when the file gives them, else from all-zero rows, and never assume a side. Positions are counted
+from each sample's first valid step by the model, so the side never changes a prediction.
 
 Batches are cut from the in-memory arrays by index (no DataLoader workers: the arrays already live
 in RAM, and on 2 cores worker processes cost more than they save).
@@ -237,7 +238,10 @@ def make_batch(split: Split, idx: Sequence[int] | np.ndarray, *, pin: bool = Fal
     """Collate the samples ``idx`` of ``split`` into a :class:`Batch` (CPU tensors).
 
     Time steps that are padding in every sample of the batch are cut off, so a batch of short
-    sequences does not pay for the longest one in the file.
+    sequences does not pay for the longest one in the file. The cut depends on the batch, so
+    nothing downstream may depend on a step's index in the batch: the model's positions count
+    from each sample's first valid step (``mro_core.model.layers.first_real_positions``), which
+    makes a sample's output the same alone, in any batch and for left or right padding.
     """
     import torch
 

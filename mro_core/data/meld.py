@@ -26,7 +26,9 @@ Both files split dialogues into ``trainVid`` and ``testVid`` only (MMGCN's file:
 dialogues, i.e. MELD's train and dev dialogues together vs test, as a third-party note reports);
 MMGCN's ``train.py`` carves validation from train by index (the first 10% of train dialogues).
 Here a seeded random ``valid_fraction`` of the train *dialogues* becomes ``valid``, so no
-dialogue straddles the two splits.
+dialogue straddles the two splits. The draw has its own seed (``split_seed``, CLI
+``--split-seed``, default :data:`DEFAULT_SPLIT_SEED` = 0), independent of the training seed: runs
+with different training seeds are scored on the same validation dialogues.
 
 A sample is one utterance. Its modality sequence is its dialogue context window: the utterance and
 up to ``window - 1`` previous utterances of the same dialogue, oldest first, as ``[window, D]``
@@ -48,7 +50,11 @@ from mro_core.data.safe_pickle import load_pickle
 
 log = logging.getLogger(__name__)
 
-__all__ = ["EMOTIONS", "FILES", "SENTIMENTS", "load_meld"]
+__all__ = ["DEFAULT_SPLIT_SEED", "EMOTIONS", "FILES", "SENTIMENTS", "find_file", "load_meld", "meld_from_tuple"]
+
+DEFAULT_SPLIT_SEED = 0
+"""Seed of the validation-dialogue draw unless ``--split-seed`` says otherwise (fixed, not the
+training seed; 0 keeps the split that default-seed runs have always used)."""
 
 EMOTIONS = ("neutral", "surprise", "fear", "sadness", "joy", "disgust", "anger")
 SENTIMENTS = ("neutral", "positive", "negative")
@@ -76,7 +82,8 @@ _DIALOGUERNN = _Layout("dialoguernn", 9, {"T": 3, "A": 4}, emotion=2, train=6, t
 _LAYOUTS = {lay.length: lay for lay in (_MMGCN, _DIALOGUERNN)}
 
 
-def _find_file(folder: Path) -> Path:
+def find_file(folder: Path) -> Path:
+    """The MELD feature pickle in ``folder`` (MMGCN's preferred); :class:`DataError` if none."""
     for d in (folder, folder / "MELD_features"):
         for n in FILES:
             if (d / n).is_file():
@@ -133,13 +140,17 @@ def _utterance_features(x: Any, n_utt: int, where: str) -> np.ndarray:
     return a
 
 
-def _clean(x: np.ndarray) -> tuple[np.ndarray, int]:
-    """NaN/inf -> 0 before windowing, so each bad value is counted once, not once per window."""
-    bad = ~np.isfinite(x)
-    n = int(bad.sum())
-    if n:
-        x = np.where(bad, np.float32(0), x)
-    return x, n
+def _clean(x: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """NaN/inf -> 0 before windowing, so each bad value is counted once, not once per window.
+
+    Returns the cleaned array and its NaN and inf counts.
+    """
+    nan = np.isnan(x)
+    inf = np.isinf(x)
+    n_nan, n_inf = int(nan.sum()), int(inf.sum())
+    if n_nan or n_inf:
+        x = np.where(nan | inf, np.float32(0), x)
+    return x, n_nan, n_inf
 
 
 def _class_ids(x: Any, num: int, what: str, where: str) -> np.ndarray:
@@ -179,10 +190,11 @@ def _context_windows(x: np.ndarray, window: int) -> np.ndarray:
 
 
 def _build_split(data: Sequence[Any], lay: _Layout, ids: Sequence[Hashable], window: int,
-                 where: str) -> Split:
+                 where: str) -> tuple[Split, dict[str, dict[str, int]]]:
+    """One split and, per modality, the NaN and inf counts found (and zeroed) in the file."""
     feats: dict[str, list[np.ndarray]] = {m: [] for m in lay.features}
     lengths, emotions, sentiments = [], [], []
-    n_bad = dict.fromkeys(lay.features, 0)
+    n_bad = {m: {"nan": 0, "inf": 0} for m in lay.features}
     for vid in ids:
         if vid not in data[lay.emotion]:
             raise DataError(f"{where}: dialogue {vid!r} is listed in a split but has no labels")
@@ -194,8 +206,9 @@ def _build_split(data: Sequence[Any], lay: _Layout, ids: Sequence[Hashable], win
         for m, slot in lay.features.items():
             if vid not in data[slot]:
                 raise DataError(f"{where}: dialogue {vid!r} has no {m} features (element {slot})")
-            x, bad = _clean(_utterance_features(data[slot][vid], n, f"{where}[{vid!r}]/{m}"))
-            n_bad[m] += bad
+            x, n_nan, n_inf = _clean(_utterance_features(data[slot][vid], n, f"{where}[{vid!r}]/{m}"))
+            n_bad[m]["nan"] += n_nan
+            n_bad[m]["inf"] += n_inf
             feats[m].append(_context_windows(x, window))
         lengths.append(_window_counts(n, window))
         if lay.sentiment is not None:
@@ -212,8 +225,8 @@ def _build_split(data: Sequence[Any], lay: _Layout, ids: Sequence[Hashable], win
     if not emotions:
         raise DataError(f"{where}: no utterances")
     for m, bad in n_bad.items():
-        if bad:
-            log.warning("%s/%s: replaced %d NaN/inf feature values with 0", where, m, bad)
+        if bad["nan"] + bad["inf"]:
+            log.warning("%s/%s: replaced %d NaN/inf feature values with 0", where, m, bad["nan"] + bad["inf"])
     for m, windows in feats.items():
         dims = sorted({w.shape[2] for w in windows})
         if len(dims) > 1:
@@ -221,17 +234,18 @@ def _build_split(data: Sequence[Any], lay: _Layout, ids: Sequence[Hashable], win
     ln = np.concatenate(lengths)
     feat_arrays = {m: np.concatenate(v) for m, v in feats.items()}
     extra = {"sentiment": np.concatenate(sentiments)} if lay.sentiment is not None else None
-    return build_split(
+    split = build_split(
         feat_arrays,
         np.concatenate(emotions),
         lengths={m: ln for m in feat_arrays},
         extra=extra,
         where=where,
     )
+    return split, n_bad
 
 
 def load_meld(path: str | Path, *, window: int = 5, valid_fraction: float = 0.1,
-              seed: int = 0) -> MultimodalDataset:
+              split_seed: int = DEFAULT_SPLIT_SEED, seed: int | None = None) -> MultimodalDataset:
     """Load MELD as utterance-level emotion classification with dialogue context windows.
 
     Args:
@@ -239,7 +253,8 @@ def load_meld(path: str | Path, *, window: int = 5, valid_fraction: float = 0.1,
             T/A with sentiment), or a folder holding one (MMGCN's is preferred).
         window: utterances per sample: the current one and up to ``window - 1`` before it.
         valid_fraction: share of the train dialogues moved to ``valid`` (at least one).
-        seed: seeds the choice of validation dialogues.
+        split_seed: seeds the choice of validation dialogues (not the training seed).
+        seed: older name of ``split_seed``; when given it wins (kept for callers that pass it).
 
     Returns:
         A 7-class classification :class:`~mro_core.data.base.MultimodalDataset`.
@@ -254,12 +269,20 @@ def load_meld(path: str | Path, *, window: int = 5, valid_fraction: float = 0.1,
     if not 0.0 < valid_fraction < 1.0:
         raise ValueError(f"valid_fraction must lie in (0, 1) (got {valid_fraction!r})")
     window = int(window)
+    if seed is not None:
+        split_seed = seed
     path = Path(path).expanduser()
     if path.is_dir():
-        path = _find_file(path)
+        path = find_file(path)
     elif not path.exists():
         raise DataError(f"data path does not exist: {path}; give a MELD feature pickle or its folder")
-    data = load_pickle(path)
+    return meld_from_tuple(load_pickle(path), path, window=window, valid_fraction=valid_fraction,
+                           split_seed=split_seed)
+
+
+def meld_from_tuple(data: Any, path: Path, *, window: int = 5, valid_fraction: float = 0.1,
+                    split_seed: int = DEFAULT_SPLIT_SEED) -> MultimodalDataset:
+    """:func:`load_meld` on an already unpickled tuple (``path`` names it in messages and meta)."""
     lay = _detect_layout(data, path.name)
     train_ids = sorted(set(data[lay.train]), key=_id_key)
     test_ids = sorted(set(data[lay.test]), key=_id_key)
@@ -275,15 +298,16 @@ def load_meld(path: str | Path, *, window: int = 5, valid_fraction: float = 0.1,
         )
     n_valid = min(max(1, int(round(valid_fraction * len(train_ids)))), len(train_ids) - 1)
     chosen = np.zeros(len(train_ids), dtype=bool)
-    chosen[np.random.default_rng(seed).permutation(len(train_ids))[:n_valid]] = True
+    chosen[np.random.default_rng(split_seed).permutation(len(train_ids))[:n_valid]] = True
     split_ids = {
         "train": [v for v, c in zip(train_ids, chosen) if not c],
         "valid": [v for v, c in zip(train_ids, chosen) if c],
         "test": test_ids,
     }
-    splits = {
+    built = {
         s: _build_split(data, lay, ids, window, f"{path.name}:{s}") for s, ids in split_ids.items()
     }
+    splits = {s: b[0] for s, b in built.items()}
     try:
         ds = MultimodalDataset(
             name="meld",
@@ -297,7 +321,8 @@ def load_meld(path: str | Path, *, window: int = 5, valid_fraction: float = 0.1,
                 "layout": lay.name,
                 "window": window,
                 "valid_fraction": valid_fraction,
-                "seed": seed,
+                "split_seed": split_seed,
+                "nonfinite": {s: b[1] for s, b in built.items()},
                 "valid_dialogues": [
                     v.item() if isinstance(v, np.generic) else v for v in split_ids["valid"]
                 ],

@@ -40,7 +40,7 @@ from mro_core.data.safe_pickle import load_pickle
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MODALITIES", "candidate_files", "load_mosei"]
+__all__ = ["MODALITIES", "candidate_files", "detect_layout", "find_file", "load_mosei", "split_arrays"]
 
 MODALITIES = ("T", "A", "V")
 NAMES = ("mosei", "mosi")
@@ -60,7 +60,8 @@ def candidate_files(name: str, aligned: bool) -> list[str]:
     ]
 
 
-def _find_file(folder: Path, name: str, aligned: bool) -> Path:
+def find_file(folder: Path, name: str, aligned: bool) -> Path:
+    """The MOSEI/MOSI pickle in ``folder`` (see :func:`candidate_files`); :class:`DataError` if none."""
     names = candidate_files(name, aligned)
     # MMSA's own tree is <root>/<MOSI|MOSEI>/Processed/<file>; accept it below the given folder.
     folders = [folder, folder / "Processed", folder / name.upper() / "Processed", folder / name.upper()]
@@ -75,7 +76,8 @@ def _find_file(folder: Path, name: str, aligned: bool) -> Path:
     )
 
 
-def _detect_layout(split: Mapping[str, Any], where: str) -> str:
+def detect_layout(split: Mapping[str, Any], where: str) -> str:
+    """``"mmsa"`` or ``"mult"`` from a split dict's label key; :class:`DataError` if neither."""
     if "regression_labels" in split:
         return "mmsa"
     if "labels" in split:
@@ -118,7 +120,8 @@ def _features(split: Mapping[str, Any], where: str, layout: str) -> dict[str, np
     return feats
 
 
-def _labels(split: Mapping[str, Any], where: str, layout: str) -> np.ndarray:
+def _raw_labels(split: Mapping[str, Any], where: str, layout: str) -> np.ndarray:
+    """The sentiment scores ``[N]`` as stored (shape checked, values not)."""
     key = "regression_labels" if layout == "mmsa" else "labels"
     y = _array(split, key, where, layout).astype(np.float32)
     if y.ndim == 0 or y.size != y.shape[0]:
@@ -126,7 +129,12 @@ def _labels(split: Mapping[str, Any], where: str, layout: str) -> np.ndarray:
             f"{where}/{key}: shape {y.shape}; expected one sentiment score per sample (MulT "
             "[N, 1, 1], MMSA [N]); multi-label files such as IEMOCAP's are not MOSEI/MOSI"
         )
-    y = y.reshape(-1)
+    return y.reshape(-1)
+
+
+def _labels(split: Mapping[str, Any], where: str, layout: str) -> np.ndarray:
+    key = "regression_labels" if layout == "mmsa" else "labels"
+    y = _raw_labels(split, where, layout)
     if not np.isfinite(y).all():
         raise DataError(f"{where}/{key}: {int((~np.isfinite(y)).sum())} labels are NaN/inf")
     lo, hi = REGRESSION_RANGE
@@ -158,12 +166,22 @@ def _lengths(
     return out
 
 
-def _read_split(split: Any, where: str, layout: str) -> Split:
+def split_arrays(
+    split: Any, where: str, layout: str
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
+    """A split dict's raw arrays: features by modality (NaN/inf kept), lengths where the file has
+    them (MMSA unaligned), labels ``[N]`` (values not checked). Keys and shapes are checked."""
     if not isinstance(split, Mapping):
         raise DataError(f"{where}: expected a dict of arrays (got {type(split).__name__})")
     feats = _features(split, where, layout)
-    y = _labels(split, where, layout)  # sample counts are compared by validate_dataset
+    y = _raw_labels(split, where, layout)
     lengths = _lengths(split, feats, where) if layout == "mmsa" else {}
+    return feats, lengths, y
+
+
+def _read_split(split: Any, where: str, layout: str) -> Split:
+    feats, lengths, _ = split_arrays(split, where, layout)
+    y = _labels(split, where, layout)  # sample counts are compared by validate_dataset
     return build_split(feats, y, lengths=lengths, where=where)
 
 
@@ -187,7 +205,7 @@ def load_mosei(path: str | Path, *, name: str = "mosei", aligned: bool = True) -
         raise DataError(f"name must be one of {list(NAMES)} (got {name!r})")
     path = Path(path).expanduser()
     if path.is_dir():
-        path = _find_file(path, name, aligned)
+        path = find_file(path, name, aligned)
     elif not path.exists():
         raise DataError(f"data path does not exist: {path}; give the {name} pickle or its folder")
     else:
@@ -211,7 +229,7 @@ def load_mosei(path: str | Path, *, name: str = "mosei", aligned: bool = True) -
         )
     if not isinstance(data["train"], Mapping):
         raise DataError(f"{path.name}: 'train' should be a dict (got {type(data['train']).__name__})")
-    layout = _detect_layout(data["train"], f"{path.name}:train")
+    layout = detect_layout(data["train"], f"{path.name}:train")
     splits = {s: _read_split(data[s], f"{path.name}:{s}", layout) for s in SPLITS}
     try:
         ds = MultimodalDataset(

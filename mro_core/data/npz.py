@@ -92,6 +92,65 @@ def _check_declared_sizes(z: "np.lib.npyio.NpzFile", path: Path) -> None:
                 f"{path.name}: '{key}' declares shape {list(shape)} of {dtype} ({_human(declared)}), "
                 f"{why}; the file is damaged or not an MRO dataset"
             )
+def open_npz(path: str | Path) -> "np.lib.npyio.NpzFile":
+    """``np.load`` without pickle; a missing or unreadable file is a :class:`DataError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"no such data file: {path}; give --data-path the .npz file")
+    try:
+        z = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
+        raise DataError(f"{path.name} is not a readable .npz file ({e}); is it truncated?") from None
+    try:
+        _check_declared_sizes(z, path)
+    except DataError:
+        z.close()
+        raise
+    return z
+
+
+def header(z: "np.lib.npyio.NpzFile", path: Path) -> tuple[tuple[str, ...], str]:
+    """The file's modality names and task, checked."""
+    mods = tuple(str(m) for m in _key(z, "modalities", path).reshape(-1))
+    task = str(_key(z, "task", path).reshape(()))
+    if task not in ("regression", "classification"):
+        raise DataError(f"{path.name}: task must be 'regression' or 'classification' (got {task!r})")
+    return mods, task
+
+
+def split_arrays(
+    z: "np.lib.npyio.NpzFile", s: str, mods: tuple[str, ...], path: Path
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
+    """Split ``s``'s raw arrays: features by modality (NaN/inf kept), lengths where given, labels
+    ``[N]`` (values not checked). Keys, shapes, dtypes and length ranges are checked."""
+    feats = {m: _key(z, f"{s}_{m}", path) for m in mods}
+    lengths = {m: z[f"{s}_{m}_len"] for m in mods if f"{s}_{m}_len" in z.files}
+    labels = _key(z, f"{s}_label", path).reshape(-1)
+    for m, x in feats.items():
+        if x.ndim != 3:
+            raise DataError(f"{path.name}: '{s}_{m}' must be [N, L, D] (got shape {x.shape})")
+        if not np.issubdtype(x.dtype, np.number):
+            raise DataError(f"{path.name}: '{s}_{m}' must be numeric (got dtype {x.dtype})")
+    for m, ln in lengths.items():
+        ln = ln.reshape(-1)
+        if ln.size and (ln.min() < 0 or ln.max() > feats[m].shape[1]):
+            raise DataError(
+                f"{path.name}: '{s}_{m}_len' must lie in [0, {feats[m].shape[1]}] "
+                f"(got [{ln.min()}, {ln.max()}])"
+            )
+    return feats, lengths, labels
+
+
+def planted_paths(z: "np.lib.npyio.NpzFile", mods: tuple[str, ...], path: Path) -> tuple[str, ...] | None:
+    """The file's ``planted_paths`` in canonical ``src->tgt`` spelling, or None."""
+    if "planted_paths" not in z.files:
+        return None
+    names = [str(p) for p in z["planted_paths"].reshape(-1)]
+    try:
+        space = PathSpace(mods)
+        return tuple(space.path_names[space.path_index(p)] for p in names)
+    except (MaskError, ValueError) as e:
+        raise DataError(f"{path.name}: planted_paths: {e}") from None
 
 
 def load_npz(path: str | Path) -> MultimodalDataset:
@@ -101,35 +160,12 @@ def load_npz(path: str | Path) -> MultimodalDataset:
         DataError: missing file or key, wrong shapes, mismatched sample counts, bad labels.
     """
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"no such data file: {path}; give --data-path the .npz file")
-    try:
-        z = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
-        raise DataError(f"{path.name} is not a readable .npz file ({e}); is it truncated?") from None
+    z = open_npz(path)
     with z:
-        _check_declared_sizes(z, path)
-        mods = tuple(str(m) for m in _key(z, "modalities", path).reshape(-1))
-        task = str(_key(z, "task", path).reshape(()))
-        if task not in ("regression", "classification"):
-            raise DataError(f"{path.name}: task must be 'regression' or 'classification' (got {task!r})")
+        mods, task = header(z, path)
         splits = {}
         for s in SPLITS:
-            feats = {m: _key(z, f"{s}_{m}", path) for m in mods}
-            lengths = {m: z[f"{s}_{m}_len"] for m in mods if f"{s}_{m}_len" in z.files}
-            labels = _key(z, f"{s}_label", path).reshape(-1)
-            for m, x in feats.items():
-                if x.ndim != 3:
-                    raise DataError(f"{path.name}: '{s}_{m}' must be [N, L, D] (got shape {x.shape})")
-                if not np.issubdtype(x.dtype, np.number):
-                    raise DataError(f"{path.name}: '{s}_{m}' must be numeric (got dtype {x.dtype})")
-            for m, ln in lengths.items():
-                ln = ln.reshape(-1)
-                if ln.size and (ln.min() < 0 or ln.max() > feats[m].shape[1]):
-                    raise DataError(
-                        f"{path.name}: '{s}_{m}_len' must lie in [0, {feats[m].shape[1]}] "
-                        f"(got [{ln.min()}, {ln.max()}])"
-                    )
+            feats, lengths, labels = split_arrays(z, s, mods, path)
             if task == "classification":
                 if not np.all(np.isfinite(labels)) or not np.all(labels == np.round(labels)):
                     raise DataError(f"{path.name}: '{s}_label' must hold integer class ids")
@@ -143,14 +179,7 @@ def load_npz(path: str | Path) -> MultimodalDataset:
                 num_classes = int(z["num_classes"])
             else:
                 num_classes = int(max(int(sp.labels.max()) for sp in splits.values())) + 1
-        planted = None
-        if "planted_paths" in z.files:
-            names = [str(p) for p in z["planted_paths"].reshape(-1)]
-            try:
-                space = PathSpace(mods)
-                planted = tuple(space.path_names[space.path_index(p)] for p in names)
-            except (MaskError, ValueError) as e:
-                raise DataError(f"{path.name}: planted_paths: {e}") from None
+        planted = planted_paths(z, mods, path)
     try:
         return MultimodalDataset(
             name="npz",

@@ -23,6 +23,23 @@ def sinusoidal_positions(max_len: int, d: int) -> Tensor:
     return pe
 
 
+def first_real_positions(valid: Tensor) -> Tensor:
+    """Per-sample position indices ``(B, L)`` counting from each row's first valid step.
+
+    ``pos[b, t] = max(t - first_b, 0)`` with ``first_b`` the index of row b's first True in
+    ``valid (B, L)`` (0 for a row without one). Positions then depend on the sample alone, not on
+    how much leading padding it or its batch-mates carry: a left-padded (MulT) sample gets the
+    same positions as the same steps right-padded (MMSA), and cutting all-padding columns off a
+    batch (:func:`~mro_core.data.base.make_batch`) changes nothing. Steps inside the real span
+    keep their true offset even if a step in between is all-zero (and so masked), so timing is
+    kept; padded steps get some position too, but they are never attended to nor pooled.
+    """
+    L = valid.shape[1]
+    first = valid.to(torch.uint8).argmax(dim=1)  # (B,): first True (0 when the row has none)
+    steps = torch.arange(L, device=valid.device)[None, :]  # (1, L)
+    return (steps - first[:, None]).clamp_min(0)  # (B, L)
+
+
 def masked_mean(x: Tensor, valid: Tensor) -> Tensor:
     """Mean of ``x (B, L, d)`` over the valid steps of ``valid (B, L)`` -> ``(B, d)``."""
     w = valid.to(x.dtype).unsqueeze(-1)  # (B, L, 1)

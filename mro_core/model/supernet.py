@@ -22,25 +22,34 @@ from torch import Tensor, nn
 
 from mro_core.config import ModelConfig
 from mro_core.data.base import Batch
-from mro_core.model.layers import PathStack, sinusoidal_positions
+from mro_core.model.layers import PathStack, first_real_positions, sinusoidal_positions
 from mro_core.paths import Mask, PathSpace
 
 
 class ModalityEmbed(nn.Module):
-    """Per-modality input projection ``Linear(D_m, d)`` plus fixed sinusoidal positions."""
+    """Per-modality input projection ``Linear(D_m, d)`` plus fixed sinusoidal positions.
+
+    With ``valid`` given, positions count from each sample's first real step
+    (:func:`~mro_core.model.layers.first_real_positions`), so a prediction does not depend on the
+    padding side of the file nor on the batch it is in. Without ``valid`` (a tracer's call with
+    every step real) positions are ``0..L-1``, which is the same thing for an all-valid row. The
+    position table is a non-persistent buffer: checkpoints do not store it.
+    """
 
     def __init__(self, in_dim: int, d: int, max_len: int) -> None:
         super().__init__()
         self.proj = nn.Linear(in_dim, d)
         self.register_buffer("pos", sinusoidal_positions(max_len, d), persistent=False)
 
-    def forward(self, x: Tensor) -> Tensor:  # (B, L, D_m) -> (B, L, d)
+    def forward(self, x: Tensor, valid: Tensor | None = None) -> Tensor:  # (B, L, D_m) -> (B, L, d)
         L = x.shape[1]
         if L > self.pos.shape[0]:
             raise ValueError(
                 f"sequence of length {L} exceeds max_len={self.pos.shape[0]}; raise ModelConfig.max_len"
             )
-        return self.proj(x) + self.pos[:L]
+        if valid is None:
+            return self.proj(x) + self.pos[:L]
+        return self.proj(x) + self.pos[first_real_positions(valid)]  # (B, L, d)
 
 
 class Head(nn.Module):
@@ -84,7 +93,7 @@ class Supernet(nn.Module):
     def embed_modalities(self, batch: Batch, which: Iterable[int]) -> dict[int, Tensor]:
         """Projected + positioned sequences ``(B, L_m, d)`` for the modality indices ``which``."""
         mods = self.cfg.modalities
-        return {i: self.embed[i](batch.x[mods[i]]) for i in sorted(set(which))}
+        return {i: self.embed[i](batch.x[mods[i]], batch.valid[mods[i]]) for i in sorted(set(which))}
 
     def path_features(self, batch: Batch, path_ids: Iterable[int]) -> Tensor:
         """Path vectors ``(B, P, d)`` for ``path_ids``; the other paths' slots are zero.
@@ -176,7 +185,7 @@ class Subnet(nn.Module):
     def forward(self, *tensors: Tensor) -> Tensor:
         k = len(self.cfg.modalities)
         xs, valids = tensors[:k], tensors[k:]
-        emb = {int(m): e(xs[int(m)]) for m, e in self.embed.items()}
+        emb = {int(m): e(xs[int(m)], valids[int(m)]) for m, e in self.embed.items()}
         vecs = [
             stack(emb[t], valids[t], emb[s], valids[s]) for stack, (s, t) in zip(self.paths, self.route)
         ]

@@ -53,6 +53,8 @@ class SearchRequest:
         data_path: file or folder of a file-based source.
         unaligned: MOSEI/MOSI: read the unaligned file.
         window: MELD: utterances of context per sample.
+        split_seed: MELD: seed of the validation dialogues carved from train, independent of
+            ``seed`` (default :data:`mro_core.data.meld.DEFAULT_SPLIT_SEED`).
         benchmark: synthetic data: a named benchmark (:data:`mro_core.config.BENCHMARKS`) the
             other generator fields override.
         modalities, planted: synthetic data: comma-separated names / paths (``"T->V,A->T"``).
@@ -73,6 +75,7 @@ class SearchRequest:
     data_path: str | None = None
     unaligned: bool = False
     window: int = 5
+    split_seed: int | None = None
     benchmark: str | None = None
     modalities: str | None = None
     planted: str | None = None
@@ -190,15 +193,18 @@ class SearchRequest:
         syn = self.synthetic_config() if self.dataset == "synthetic" else None
         if self.window < 1:
             raise RequestError(f"--window must be >= 1 (got {self.window})")
+        from mro_core.data.meld import DEFAULT_SPLIT_SEED
+
+        split_seed = DEFAULT_SPLIT_SEED if self.split_seed is None else self.split_seed
         ds = load_dataset(self.dataset, self.data_path, synthetic=syn, aligned=not self.unaligned,
-                          window=self.window, seed=self.seed or 0)
+                          window=self.window, split_seed=split_seed)
         desc = describe_source(
             self.dataset,
             str(Path(self.data_path).resolve()) if self.data_path else None,
             synthetic=to_dict(syn) if syn else None,
             aligned=None if self.dataset not in ("mosei", "mosi") else not self.unaligned,
             window=self.window if self.dataset == "meld" else None,
-            seed=self.seed if self.dataset == "meld" else None,
+            split_seed=split_seed if self.dataset == "meld" else None,
         )
         return ds, desc
 
