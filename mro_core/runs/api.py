@@ -18,15 +18,12 @@ from pathlib import Path
 import mro_core
 from mro_core.config import to_dict
 from mro_core.runs.launcher import DEFAULT_CANCEL_TIMEOUT_S, JobManager, cancel_job, spawn
+from mro_core.runs.records import RunBusy, RunStateError
 from mro_core.runs.request import PreparedSearch, SearchRefused, SearchRequest, prepare
 from mro_core.runs.store import RunStore
 
 PACKAGE_ROOT = Path(mro_core.__file__).resolve().parent.parent
 """The folder holding the ``mro_core`` package: put on the job's ``PYTHONPATH``."""
-
-
-class RunStateError(ValueError):
-    """A run that cannot be resumed in its current state; the message names the state and the fix."""
 
 
 def refusal(e: BaseException) -> str:

@@ -16,7 +16,7 @@ from types import FrameType
 from typing import Any, Callable, Iterator, Sequence
 
 from mro_core.cancel import JobCancelled
-from mro_core.runs.records import ACTIVE_STATUSES, RunNotFound
+from mro_core.runs.records import ACTIVE_STATUSES, RunNotFound, StoreError
 from mro_core.runs.store import RunStore
 
 logger = logging.getLogger(__name__)
@@ -159,6 +159,22 @@ def one_line(e: BaseException) -> str:
     return f"{type(e).__name__}: {first}" if first else type(e).__name__
 
 
+def _record_end(store: RunStore, run_id: str, status: str, error: str) -> StoreError | None:
+    """``store.finish(run_id, status, error)``; a store that cannot take it is logged, not raised.
+
+    The job's own error must win over a second failure while recording it (a full disk, a store
+    deleted under the job): the caller re-raises the original, ``main()`` prints it as the log's
+    last ``mro: error:`` line, and the next reader reports that line (see
+    :meth:`RunStore.effective_error`). Returns the store's error, or None when it was recorded.
+    """
+    try:
+        store.finish(run_id, status, error=error)
+    except StoreError as se:
+        logger.error("run %s: could not record %s (%s): %s", run_id, status, error, se)
+        return se
+    return None
+
+
 @contextmanager
 def running_job(
     store: RunStore, run_id: str, *, heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL_S
@@ -193,14 +209,16 @@ def running_job(
             try:
                 yield term
             except JobCancelled as e:
-                store.finish(run_id, "cancelled", error=str(e))
+                unrecorded = _record_end(store, run_id, "cancelled", str(e))
+                if unrecorded is not None:  # the end could not be written: say so, loudly
+                    raise unrecorded from e
                 logger.info("run %s: %s", run_id, e)
                 return
             except (KeyboardInterrupt, SystemExit) as e:
-                store.finish(run_id, "interrupted", error=f"interrupted ({type(e).__name__}); resume to continue")
+                _record_end(store, run_id, "interrupted", f"interrupted ({type(e).__name__}); resume to continue")
                 raise
             except BaseException as e:
-                store.finish(run_id, "failed", error=one_line(e))
+                _record_end(store, run_id, "failed", one_line(e))
                 raise
     if store.get_run(run_id).status in ACTIVE_STATUSES:
         store.finish(run_id, "done")

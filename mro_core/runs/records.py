@@ -32,6 +32,42 @@ class StoreError(OSError):
     """
 
 
+class StoreGone(StoreError):
+    """The store file this process opened was deleted or replaced; its writes would be lost."""
+
+
+class ReadOnlyStore(StoreError):
+    """A write to a workspace that is opened for reading only (a read-only folder or file system)."""
+
+
+class DamagedRow(StoreError):
+    """One row of the store cannot be decoded (bad JSON, a value of the wrong type).
+
+    Readers skip such a row with a warning (:meth:`RunStore.list_runs`, ``events``, ``masks``);
+    asking for that run by id raises this error, naming the run and the column.
+    """
+
+    def __init__(self, message: str, *, run_id: str | None = None, column: str | None = None) -> None:
+        super().__init__(message)
+        self.run_id = run_id
+        self.column = column
+
+    def __str__(self) -> str:  # OSError would print its args as a tuple
+        return str(self.args[0])
+
+
+class RunStateError(ValueError):
+    """A run that cannot be started or resumed in its current state; the message names the fix."""
+
+
+class RunBusy(RunStateError):
+    """Another process holds the run (it is queued or running and its process is alive), or it is done.
+
+    Raised by the atomic claim (:meth:`RunStore.claim_run`) and by a job whose run was taken or
+    cancelled before it started (:meth:`RunStore.mark_running`).
+    """
+
+
 class RunNotFound(KeyError):
     """No run with that id in this workspace."""
 

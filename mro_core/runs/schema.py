@@ -213,7 +213,7 @@ class Database:
             conn = self._connection()
             try:
                 conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as e:
+            except sqlite3.Error as e:
                 raise self._error(e, action) from e
             try:
                 yield conn
@@ -223,7 +223,10 @@ class Database:
                     conn.execute("ROLLBACK")
                 except sqlite3.Error:
                     pass  # the failed COMMIT may already have rolled back; the original error wins
-                if isinstance(exc, sqlite3.OperationalError):
+                # Any SQLite failure (locked, disk full, "database disk image is malformed" on a file
+                # damaged mid-run) is one line; an IntegrityError stays for the callers, which turn
+                # a foreign-key failure into RunNotFound.
+                if isinstance(exc, sqlite3.Error) and not isinstance(exc, sqlite3.IntegrityError):
                     raise self._error(exc, action) from exc
                 raise
 
@@ -233,7 +236,7 @@ class Database:
             conn = self._connection()
             try:
                 yield conn
-            except sqlite3.OperationalError as e:
+            except sqlite3.Error as e:
                 raise self._error(e, action) from e
 
     def close(self) -> None:

@@ -16,7 +16,7 @@ import sys
 from typing import Sequence
 
 from mro_core.runs.job import running_job
-from mro_core.runs.records import ACTIVE_STATUSES, RunNotFound
+from mro_core.runs.records import ACTIVE_STATUSES, RunNotFound, RunStateError, StoreError
 from mro_core.runs.request import PreparedSearch, SearchRequest, prepare
 from mro_core.runs.store import RunStore
 
@@ -70,6 +70,11 @@ def execute_search(
     return res if store.get_run(run_id).status == "done" else None
 
 
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m mro_core.runs.worker", description=__doc__.splitlines()[0])
     ap.add_argument("--workspace", required=True)
@@ -78,15 +83,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     for noisy in ("fvcore", "iopath"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
-    store = RunStore(a.workspace)
     try:
+        store = RunStore(a.workspace)
         execute_search(store, a.run_id)
-    except RunNotFound as e:
-        print(f"mro: error: {e}", file=sys.stderr)
+    except (RunNotFound, StoreError, RunStateError) as e:
+        # The store could not take the run (gone, replaced, read-only, full, claimed by another
+        # job): this last line of the log is what the next reader reports (see RunStore._effective).
+        log.error("run %s: %s", a.run_id, e)
+        print(f"mro: error: {_first_line(e)}", file=sys.stderr)
         return 2
     except Exception as e:  # noqa: BLE001 - already recorded as failed by running_job
         log.exception("run %s failed", a.run_id)
-        print(f"mro: error: {str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}", file=sys.stderr)
+        print(f"mro: error: {_first_line(e)}", file=sys.stderr)
         return 1
     status = store.get_run(a.run_id).status
     return 0 if status not in ACTIVE_STATUSES else 1
