@@ -16,7 +16,7 @@ from types import FrameType
 from typing import Any, Callable, Iterator, Sequence
 
 from mro_core.cancel import JobCancelled
-from mro_core.runs.records import ACTIVE_STATUSES, RunNotFound, StoreError
+from mro_core.runs.records import ACTIVE_STATUSES, RunNotFound, StoreError, StoreGone
 from mro_core.runs.store import RunStore
 
 logger = logging.getLogger(__name__)
@@ -55,6 +55,7 @@ class GracefulTermination:
         self.signals = tuple(signals)
         self._event = threading.Event()
         self._signum: int | None = None
+        self._why: str | None = None
         self._previous: dict[signal.Signals, Any] = {}
 
     @property
@@ -62,9 +63,15 @@ class GracefulTermination:
         """Whether a stop was requested."""
         return self._event.is_set()
 
-    def request(self, signum: int | None = None) -> None:
-        """Ask the job to stop (what the signal handler does; also usable from other threads)."""
+    def request(self, signum: int | None = None, reason: str | None = None) -> None:
+        """Ask the job to stop (what the signal handler does; also usable from other threads).
+
+        Args:
+            signum: the signal that asked, if any.
+            reason: why, when it was not a signal (e.g. the run store was deleted under the job).
+        """
         self._signum = signum
+        self._why = reason
         self._event.set()
 
     def check(self) -> None:
@@ -73,6 +80,8 @@ class GracefulTermination:
             raise JobCancelled(self._reason())
 
     def _reason(self) -> str:
+        if self._why is not None:
+            return self._why
         if self._signum is None:
             return "cancelled"
         return f"cancelled by {signal.Signals(self._signum).name}"
@@ -124,10 +133,17 @@ def cancel_requested() -> bool:
 
 
 @contextmanager
-def keep_alive(store: RunStore, run_id: str, interval: float = DEFAULT_HEARTBEAT_INTERVAL_S) -> Iterator[None]:
+def keep_alive(
+    store: RunStore,
+    run_id: str,
+    interval: float = DEFAULT_HEARTBEAT_INTERVAL_S,
+    term: GracefulTermination | None = None,
+) -> Iterator[None]:
     """Heartbeat the run from a daemon thread every ``interval`` seconds while the block runs.
 
-    Keeps a long epoch from reading as stale. The thread stops quietly if the run disappears.
+    Keeps a long epoch from reading as stale. The thread stops quietly if the run disappears. If
+    the store file was deleted or replaced under the job (:class:`StoreGone`), it stops beating and
+    asks ``term`` to stop the job at its next safe point: its progress could not be recorded.
     """
     if interval <= 0:
         raise ValueError(f"heartbeat interval must be positive seconds (got {interval})")
@@ -139,6 +155,11 @@ def keep_alive(store: RunStore, run_id: str, interval: float = DEFAULT_HEARTBEAT
                 store.heartbeat(run_id)
             except RunNotFound:
                 logger.warning("run %s was deleted; heartbeats stop", run_id)
+                return
+            except StoreGone as e:
+                logger.error("run %s: %s", run_id, e)
+                if term is not None:
+                    term.request(reason=str(e))
                 return
             except Exception:  # a transient lock or I/O error must not kill the job
                 logger.warning("run %s: heartbeat failed", run_id, exc_info=True)
@@ -205,7 +226,7 @@ def running_job(
     # Handlers first: a SIGTERM that arrives while marking running is then kept, not fatal.
     with graceful_termination() as term:
         store.mark_running(run_id)
-        with keep_alive(store, run_id, heartbeat_interval):
+        with keep_alive(store, run_id, heartbeat_interval, term):
             try:
                 yield term
             except JobCancelled as e:

@@ -17,7 +17,7 @@ from pathlib import Path
 import json
 from typing import Any, Callable, Iterator, Mapping
 
-from mro_core.runs.records import StoreError
+from mro_core.runs.records import StoreError, StoreGone
 
 logger = logging.getLogger(__name__)
 
@@ -141,6 +141,12 @@ class Database:
     re-entrant lock); a connection inherited through ``fork`` is kept referenced, never used or
     closed, and the child opens its own.
 
+    The file is watched: an open connection keeps a deleted or replaced file alive, so its writes
+    would succeed into a file nobody reads. Every write first checks that ``path`` still names the
+    file that was opened (device and inode; one ``stat``) and raises :class:`StoreGone` if not.
+    Reads are not checked: they keep showing the file that was opened (a replacement cannot be
+    followed safely anyway: SQLite leaves the old file's ``-wal`` beside the new one).
+
     Args:
         path: the database file.
         busy_timeout: seconds to wait for another writer's lock.
@@ -153,6 +159,7 @@ class Database:
         self._conn: sqlite3.Connection | None = None
         self._owner_pid = -1
         self._inherited: list[sqlite3.Connection] = []  # kept open on purpose (see the docstring)
+        self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the file opened
         with self._lock:
             self._connection()
 
@@ -189,7 +196,33 @@ class Database:
                 self._inherited.append(self._conn)
             self._conn = self._open()
             self._owner_pid = pid
+            self._identity = self._current_identity()
         return self._conn
+
+    def _current_identity(self) -> tuple[int, int] | None:
+        """(device, inode) of the file at ``path`` now; None when there is none."""
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            raise StoreError(f"run store {self.path}: cannot stat it: {e.strerror or e}; check the workspace folder") from e
+        return (st.st_dev, st.st_ino)
+
+    def _gone(self) -> StoreGone | None:
+        """Why the file this instance opened is no longer the one at ``path`` (None when it is)."""
+        now = self._current_identity()
+        if now == self._identity:
+            return None
+        if now is None:
+            return StoreGone(
+                f"run store {self.path} was deleted while this process used it; its writes would be "
+                "lost, so it stops (checkpoints on disk are intact; resume the run in a restored store)"
+            )
+        return StoreGone(
+            f"run store {self.path} was replaced by another file while this process used it; "
+            "stopping instead of writing into the old one (resume the run in the new store)"
+        )
 
     def _error(self, e: sqlite3.Error, action: str) -> StoreError:
         msg = str(e).strip() or type(e).__name__
@@ -211,6 +244,9 @@ class Database:
         """One short write transaction, taking the write lock up front."""
         with self._lock:
             conn = self._connection()
+            gone = self._gone()
+            if gone is not None:
+                raise gone
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as e:

@@ -14,8 +14,10 @@ import pytest
 
 from mro_core.cancel import JobCancelled
 from mro_core.cli import main
+from conftest import wait_for as _wait_for
 from mro_core.runs.job import running_job
-from mro_core.runs.records import StoreError
+from mro_core.runs.launcher import spawn, tail
+from mro_core.runs.records import StoreError, StoreGone
 from mro_core.runs.store import RunStore
 
 
@@ -80,3 +82,92 @@ def test_the_jobs_own_error_wins_over_a_store_that_cannot_record_it(store: RunSt
     with pytest.raises(StoreError, match="disk is full"):
         with running_job(failing, rid2, heartbeat_interval=60):  # type: ignore[arg-type]
             raise JobCancelled("cancelled by SIGTERM")
+
+
+# ------------------------------------------------------------------------------------------------
+# 5c. A store deleted or replaced under a job is noticed at the next write
+# ------------------------------------------------------------------------------------------------
+def _remove_db(ws: Path) -> None:
+    for name in ("mro.sqlite", "mro.sqlite-wal", "mro.sqlite-shm"):
+        (ws / name).unlink(missing_ok=True)
+
+
+def test_a_deleted_store_stops_writes(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    s = RunStore(ws)
+    rid = s.create_run("r", "search", {})
+    _remove_db(ws)
+    with pytest.raises(StoreGone, match=r"mro.sqlite was deleted while this process used it"):
+        s.update_run(rid, progress=0.5)
+    with pytest.raises(StoreGone, match="was deleted"):
+        s.log_event(rid, "epoch", 1, {})
+
+
+def test_a_replaced_store_stops_writes(tmp_path: Path) -> None:
+    ws, other = tmp_path / "ws", tmp_path / "other"
+    s = RunStore(ws)
+    rid = s.create_run("old", "search", {})
+    o = RunStore(other)
+    o.create_run("new", "search", {})
+    o.close()
+    os.replace(other / "mro.sqlite", ws / "mro.sqlite")
+    with pytest.raises(StoreGone, match="was replaced by another file"):
+        s.update_run(rid, progress=0.5)
+    assert s.get_run(rid).progress == 0.0  # reads keep showing the file that was opened
+
+
+def test_the_heartbeat_thread_stops_the_job_when_the_store_goes(store: RunStore) -> None:
+    rid = store.create_run("r", "search", {})
+    with pytest.raises(StoreGone, match="was deleted"):
+        with running_job(store, rid, heartbeat_interval=0.05) as term:
+            _remove_db(store.workspace)
+            assert _wait_for(lambda: term.requested, timeout=5, what="the heartbeat thread noticing")
+            term.check()  # the job's next safe point: JobCancelled(reason) -> cannot be recorded
+    assert "was deleted" in term._reason()
+
+
+JOB_UNTIL_GONE = r"""
+import sys, time
+from mro_core.runs.job import running_job
+from mro_core.runs.store import RunStore
+store, rid = RunStore(sys.argv[1]), sys.argv[2]
+try:
+    with running_job(store, rid, heartbeat_interval=0.05) as term:
+        for epoch in range(1, 10_000):
+            store.log_event(rid, "epoch", epoch, {"loss": 1.0 / epoch})
+            time.sleep(0.02)
+            term.check()
+except Exception as e:
+    print(f"mro: error: {e}", file=sys.stderr, flush=True)
+    sys.exit(2)
+"""
+
+
+def test_a_background_job_whose_store_is_deleted_exits_loudly(store: RunStore) -> None:
+    rid = store.create_run("r", "search", {})
+    proc = spawn([sys.executable, "-c", JOB_UNTIL_GONE, str(store.workspace), rid], store, rid)
+    log = store.get_run(rid).log_path
+    _wait_for(lambda: store.events(rid, kind="epoch"), timeout=20, what="the job's first epoch event")
+    _remove_db(store.workspace)
+    assert proc.wait(timeout=20) == 2
+    last = tail(log, 1)
+    assert last.startswith("mro: error: run store") and "was deleted" in last, last
+    assert RunStore(store.workspace).list_runs() == []  # a fresh store: nothing was written into the void
+
+
+@pytest.mark.slow
+def test_a_search_whose_store_is_deleted_exits_2_naming_it(tmp_path: Path) -> None:
+    """The real worker (TINY search): the store deleted after epoch 1 -> exit 2, the log says why."""
+    from mro_core.runs.api import create_search_run, worker_command
+    from mro_core.runs.request import SearchRequest, prepare
+
+    s = RunStore(tmp_path / "ws")
+    req = SearchRequest(n_train=32, n_valid=16, n_test=16, epochs=40, warmup=0, d_model=8, device="cpu")
+    rid = create_search_run(s, prepare(req))
+    proc = spawn(worker_command(s, rid), s, rid)
+    log = s.get_run(rid).log_path
+    _wait_for(lambda: s.events(rid, kind="epoch"), timeout=120, what="epoch 1")
+    _remove_db(s.workspace)
+    assert proc.wait(timeout=120) == 2
+    last = tail(log, 1)
+    assert last.startswith("mro: error: run store") and "was deleted" in last, tail(log, 20)
