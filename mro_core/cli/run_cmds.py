@@ -88,7 +88,8 @@ def cmd_runs(a: argparse.Namespace) -> int:
 
     store = store_of(a)
     if a.action == "list":
-        recs = store.list_runs()
+        damaged: list[str] = []
+        recs = store.list_runs(damaged=damaged)
         rows = [{"id": r.id, "name": r.name, "kind": r.kind, "status": r.effective_status,
                  "epoch": f"{r.epoch or 0}/{r.total_epochs or '?'}", "progress": f"{100 * (r.progress or 0):.0f}%",
                  "error": (r.error or "")[:60]} for r in recs]
@@ -98,6 +99,9 @@ def cmd_runs(a: argparse.Namespace) -> int:
             print_table(rows, ["id", "name", "kind", "status", "epoch", "progress", "error"])
         else:
             print(f"no runs in {a.workspace}")
+        if damaged:  # stderr: --json stays one document
+            print(f"mro: skipped {len(damaged)} damaged run(s): {', '.join(damaged)} "
+                  f"(`mro runs show ID` names the damage)", file=sys.stderr)
         return 0
     if not a.run:
         raise UsageError(f"`mro runs {a.action}` needs a run id; see `mro runs list`")

@@ -40,6 +40,7 @@ from mro_core.runs.records import (
     TERMINAL_STATUSES,
     Event,
     RunNotFound,
+    DamagedRow,
     RunRecord,
     StoreError,
     check_status,
@@ -66,7 +67,8 @@ _UPDATABLE = (
     "epoch", "total_epochs", "checkpoint", "artifacts", "result",
 )
 
-_RUN_COLUMNS = tuple(f.name for f in dataclasses.fields(RunRecord) if f.name != "effective_status")
+_RUN_COLUMNS = tuple(f.name for f in dataclasses.fields(RunRecord) if f.name not in ("effective_status", "effective_error"))
+_NUMERIC_COLUMNS = ("pid", "heartbeat", "created", "started", "finished", "progress", "epoch", "total_epochs")
 _RUN_SELECT = ", ".join(_RUN_COLUMNS)
 
 
@@ -175,11 +177,30 @@ class RunStore(Database):
         logger.debug("created run %s (%s, %s)", run_id, kind, name)
         return run_id
 
+    def _damaged(self, run_id: Any, column: str, why: str) -> DamagedRow:
+        return DamagedRow(
+            f"run {run_id} in {self.path} is damaged ({why} in its {column!r} column); "
+            "`mro runs list` shows the others; delete it or restore the store from a copy",
+            run_id=str(run_id), column=column,
+        )
+
     def _record(self, row: sqlite3.Row | tuple, now: float) -> RunRecord:
+        """A row decoded and checked; :class:`DamagedRow` names the first column that is not sane."""
         d = dict(zip(_RUN_COLUMNS, row))
-        d["config"] = from_json(d["config"], {})
-        d["artifacts"] = from_json(d["artifacts"], {})
-        d["result"] = from_json(d["result"])
+        for col, default, typ in (("config", {}, dict), ("artifacts", {}, dict), ("result", None, object)):
+            try:
+                d[col] = from_json(d[col], default)
+            except (ValueError, TypeError):
+                raise self._damaged(d["id"], col, "bad JSON") from None
+            if not isinstance(d[col], typ):
+                raise self._damaged(d["id"], col, f"a JSON {type(d[col]).__name__} where an object belongs")
+        if d["status"] not in STATUSES:
+            raise self._damaged(d["id"], "status", f"unknown status {d['status']!r}")
+        for col in _NUMERIC_COLUMNS:
+            v = d[col]
+            if (v is None and col != "created") or (isinstance(v, (int, float)) and not isinstance(v, bool)):
+                continue
+            raise self._damaged(d["id"], col, f"{v!r} where a number belongs")
         rec = RunRecord(**d)
         return dataclasses.replace(rec, effective_status=self._effective(rec, now))
 
@@ -195,12 +216,16 @@ class RunStore(Database):
             raise RunNotFound(run_id, self.workspace)
         return self._record(row, time.time())
 
-    def list_runs(self, kind: str | None = None, *, limit: int | None = None) -> list[RunRecord]:
-        """Runs, newest first.
+    def list_runs(
+        self, kind: str | None = None, *, limit: int | None = None, damaged: list[str] | None = None
+    ) -> list[RunRecord]:
+        """Runs, newest first; a damaged row is skipped (with a warning), never fatal to the list.
 
         Args:
             kind: only runs of this kind (one of :data:`KINDS`), or all.
-            limit: at most this many.
+            limit: at most this many rows are read (damaged ones included).
+            damaged: if given, the ids of skipped damaged rows are appended to it (for a note
+                like "skipped 1 damaged run(s): a1b2c3d4"); :meth:`get_run` on one names the column.
         """
         if kind is not None and kind not in KINDS:
             raise ValueError(f"unknown run kind {kind!r}; allowed: {', '.join(KINDS)}")
@@ -216,7 +241,15 @@ class RunStore(Database):
         with self._read("list runs") as conn:
             rows = conn.execute(sql, args).fetchall()
         now = time.time()
-        return [self._record(r, now) for r in rows]
+        out = []
+        for r in rows:
+            try:
+                out.append(self._record(r, now))
+            except DamagedRow as e:
+                logger.warning("run store %s: run %s has a damaged %s column; skipped", self.path, e.run_id, e.column)
+                if damaged is not None:
+                    damaged.append(str(e.run_id))
+        return out
 
     def update_run(self, run_id: str, **fields: Any) -> None:
         """Set some columns of a run.
@@ -258,7 +291,13 @@ class RunStore(Database):
             row = conn.execute("SELECT artifacts FROM runs WHERE id = ?", (run_id,)).fetchone()
             if row is None:
                 raise RunNotFound(run_id, self.workspace)
-            merged = {**from_json(row[0], {}), **{str(k): str(v) for k, v in artifacts.items()}}
+            try:
+                have = from_json(row[0], {})
+            except ValueError:
+                raise self._damaged(run_id, "artifacts", "bad JSON") from None
+            if not isinstance(have, dict):
+                raise self._damaged(run_id, "artifacts", "a JSON value that is not an object")
+            merged = {**have, **{str(k): str(v) for k, v in artifacts.items()}}
             conn.execute("UPDATE runs SET artifacts = ? WHERE id = ?", (to_json(merged, "artifacts"), run_id))
 
     def mark_running(self, run_id: str, pid: int | None = None) -> None:
@@ -434,7 +473,15 @@ class RunStore(Database):
             rows = conn.execute(sql, args).fetchall()
             if not rows and conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
                 raise RunNotFound(run_id, self.workspace)
-        return [Event(id=r[0], run_id=r[1], kind=r[2], epoch=r[3], payload=json.loads(r[4]), time=r[5]) for r in rows]
+        out, bad = [], 0
+        for r in rows:
+            try:
+                out.append(Event(id=r[0], run_id=r[1], kind=r[2], epoch=r[3], payload=json.loads(r[4]), time=r[5]))
+            except (ValueError, TypeError):
+                bad += 1
+        if bad:
+            logger.warning("run store %s: run %s has %d damaged event row(s) (bad JSON); skipped", self.path, run_id, bad)
+        return out
 
     # -- masks -----------------------------------------------------------------------------------
     def put_masks(self, run_id: str, rows: Sequence[Mapping[str, Any]], split: str, source: str) -> int:
@@ -496,4 +543,16 @@ class RunStore(Database):
             rows = conn.execute(sql, args).fetchall()
             if not rows and conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
                 raise RunNotFound(run_id, self.workspace)
-        return [{"mask": m, "split": s, "source": src, "mflops": f, **json.loads(js)} for m, s, src, f, js in rows]
+        out, bad = [], 0
+        for m, sp, src, f, js in rows:
+            try:
+                metrics = json.loads(js)
+                if not isinstance(metrics, dict):
+                    raise TypeError("metrics are not an object")
+            except (ValueError, TypeError):
+                bad += 1
+                continue
+            out.append({"mask": m, "split": sp, "source": src, "mflops": f, **metrics})
+        if bad:
+            logger.warning("run store %s: run %s has %d damaged mask row(s) (bad JSON); skipped", self.path, run_id, bad)
+        return out

@@ -3,6 +3,7 @@ under a job, read-only workspaces, and jobs whose end could not be recorded."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sqlite3
@@ -17,7 +18,7 @@ from mro_core.cli import main
 from conftest import wait_for as _wait_for
 from mro_core.runs.job import running_job
 from mro_core.runs.launcher import spawn, tail
-from mro_core.runs.records import StoreError, StoreGone
+from mro_core.runs.records import DamagedRow, StoreError, StoreGone
 from mro_core.runs.store import RunStore
 
 
@@ -171,3 +172,67 @@ def test_a_search_whose_store_is_deleted_exits_2_naming_it(tmp_path: Path) -> No
     assert proc.wait(timeout=120) == 2
     last = tail(log, 1)
     assert last.startswith("mro: error: run store") and "was deleted" in last, tail(log, 20)
+
+
+# ------------------------------------------------------------------------------------------------
+# 5b. One damaged row is reported and skipped
+# ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("column, value, match", [
+    ("config", "{bad", "bad JSON in its 'config' column"),
+    ("artifacts", "[1, 2]", "a JSON list where an object belongs in its 'artifacts' column"),
+    ("result", "nan]", "bad JSON in its 'result' column"),
+    ("status", "bogus", "unknown status 'bogus'"),
+    ("heartbeat", "soon", "'soon' where a number belongs in its 'heartbeat' column"),
+])
+def test_a_damaged_run_row_is_skipped_and_named(store: RunStore, caplog, column, value, match) -> None:
+    a = store.create_run("a", "search", {"x": 1})
+    b = store.create_run("b", "search", {"x": 2})
+    con = sqlite3.connect(store.path)
+    con.execute(f"UPDATE runs SET {column} = ? WHERE id = ?", (value, a))
+    con.commit()
+    con.close()
+    damaged: list[str] = []
+    assert [r.id for r in store.list_runs(damaged=damaged)] == [b] and damaged == [a]
+    assert f"run {a} has a damaged {column} column; skipped" in caplog.text
+    with pytest.raises(DamagedRow, match=match) as e:
+        store.get_run(a)
+    assert isinstance(e.value, StoreError) and "`mro runs list` shows the others" in str(e.value)
+
+
+def test_damaged_event_and_mask_rows_are_skipped(store: RunStore, caplog) -> None:
+    rid = store.create_run("a", "search", {})
+    store.log_event(rid, "epoch", 1, {"loss": 1.0})
+    store.log_event(rid, "epoch", 2, {"loss": 0.5})
+    store.put_masks(rid, [{"mask": "011", "mae": 0.5}, {"mask": "111", "mae": 0.4}], "valid", "supernet")
+    con = sqlite3.connect(store.path)
+    con.execute("UPDATE events SET payload = '{bad' WHERE run_id = ? AND epoch = 1", (rid,))
+    con.execute("UPDATE masks SET metrics = '[' WHERE run_id = ? AND mask = '011'", (rid,))
+    con.commit()
+    con.close()
+    assert [e.epoch for e in store.events(rid)] == [2]
+    assert [m["mask"] for m in store.masks(rid)] == ["111"]
+    assert "1 damaged event row(s)" in caplog.text and "1 damaged mask row(s)" in caplog.text
+
+
+def test_the_cli_lists_around_a_damaged_row(store: RunStore, capsys) -> None:
+    a = store.create_run("damaged-one", "search", {})
+    b = store.create_run("good-one", "search", {})
+    store.log_event(b, "epoch", 1, {"loss": 1.0})
+    store.log_event(b, "epoch", 2, {"loss": 0.5})
+    con = sqlite3.connect(store.path)
+    con.execute("UPDATE runs SET config = '{bad' WHERE id = ?", (a,))
+    con.execute("UPDATE events SET payload = '{bad' WHERE run_id = ? AND epoch = 1", (b,))
+    con.commit()
+    con.close()
+    ws = str(store.workspace)
+    assert main(["runs", "list", "--workspace", ws]) == 0
+    cap = capsys.readouterr()
+    assert "good-one" in cap.out and "damaged-one" not in cap.out
+    assert f"skipped 1 damaged run(s): {a}" in cap.err and "Traceback" not in cap.err
+    assert main(["runs", "list", "--workspace", ws, "--json"]) == 0
+    assert [r["id"] for r in json.loads(capsys.readouterr().out)] == [b]  # still one JSON document
+    assert main(["runs", "show", a, "--workspace", ws]) == 2
+    err = _one_error_line(capsys.readouterr().err)
+    assert len(err) == 1 and f"run {a} in" in err[0] and "is damaged (bad JSON in its 'config' column)" in err[0]
+    assert main(["runs", "show", b, "--workspace", ws, "--json"]) == 0
+    assert [e["epoch"] for e in json.loads(capsys.readouterr().out)["events"]] == [2]
