@@ -49,6 +49,7 @@ def cmd_search(a: argparse.Namespace) -> int:
                        resume=a.resume, distributed=True)
             return 0
     store = store_of(a)
+    store.check_writable()  # a read-only workspace: one line before any work
     argv = _strip(a.argv, {"--detach": 0, "--run-id": 1, "--json": 0, "--resume": 0})
     if a.detach and a.run_id is None:
         run_id = submit_search(store, req, argv=argv)
@@ -105,6 +106,8 @@ def cmd_runs(a: argparse.Namespace) -> int:
         return 0
     if not a.run:
         raise UsageError(f"`mro runs {a.action}` needs a run id; see `mro runs list`")
+    if a.action in ("cancel", "resume"):
+        store.check_writable()
     rec = store.get_run(a.run)
     if a.action == "show":
         doc = {**vars(rec), "effective_status": rec.effective_status,
@@ -137,10 +140,11 @@ def cmd_table(a: argparse.Namespace) -> int:
     tcfg = req.train_config(preset)
     if a.seeds < 1:
         raise UsageError(f"--seeds must be >= 1 (got {a.seeds})")
+    store = store_of(a)
+    store.check_writable()  # before hours of training, not after
     ds, _ = req.load_data()
     mcfg = req.model_config(preset, ds)
     seeds = [tcfg.seed + i for i in range(a.seeds)]
-    store = store_of(a)
     doc = run_table(a.suite, ds, mcfg, tcfg, scfg, seeds=seeds, workdir=Path(a.workspace) / f"{a.suite}-tables",
                     pick=a.pick, store=store)
     out = Path(a.out) if a.out else None

@@ -82,8 +82,10 @@ def submit_search(store: RunStore, request: SearchRequest, *, manager: JobManage
     Raises:
         SearchRefused: the request cannot run (bad settings, missing or unreadable data, planted
             paths naming a missing modality); nothing was created.
+        ReadOnlyStore: the workspace is read-only (nothing was read or created).
         OSError: the job could not be started (the run is marked failed).
     """
+    store.check_writable()  # a read-only workspace: refused before the data is read
     try:
         prepared = prepare(request)
     except (ValueError, OSError) as e:

@@ -195,7 +195,9 @@ def cancel_job(
 
     Raises:
         RunNotFound: no such run.
+        ReadOnlyStore: the workspace is read-only (nothing is signalled).
     """
+    store.check_writable()
     rec = store.get_run(run_id)
     if rec.status in TERMINAL_STATUSES:
         return rec.status

@@ -17,7 +17,7 @@ from pathlib import Path
 import json
 from typing import Any, Callable, Iterator, Mapping
 
-from mro_core.runs.records import StoreError, StoreGone
+from mro_core.runs.records import ReadOnlyStore, StoreError, StoreGone
 
 logger = logging.getLogger(__name__)
 
@@ -147,14 +147,22 @@ class Database:
     Reads are not checked: they keep showing the file that was opened (a replacement cannot be
     followed safely anyway: SQLite leaves the old file's ``-wal`` beside the new one).
 
+    Read-only mode (an archived workspace, a read-only mount, a file without write permission):
+    opened with SQLite's ``mode=ro`` (or, where even the ``-shm`` index cannot be created,
+    ``immutable=1``), never migrated; reads work, every write raises :class:`ReadOnlyStore`.
+
     Args:
         path: the database file.
         busy_timeout: seconds to wait for another writer's lock.
+        readonly: True opens read-only; False read-write only; None (default) read-write, falling
+            back to read-only when the file exists but cannot be opened for writing.
     """
 
-    def __init__(self, path: str | os.PathLike[str], busy_timeout: float) -> None:
+    def __init__(self, path: str | os.PathLike[str], busy_timeout: float, readonly: bool | None = None) -> None:
         self.path = Path(path)
         self.busy_timeout = float(busy_timeout)
+        self.readonly = bool(readonly)
+        self._fallback_readonly = readonly is None
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
         self._owner_pid = -1
@@ -165,6 +173,69 @@ class Database:
 
     # -- connection ------------------------------------------------------------------------------
     def _open(self) -> sqlite3.Connection:
+        if self.readonly:
+            return self._open_readonly()
+        try:
+            return self._open_readwrite()
+        except StoreError as e:
+            low = str(e).lower()
+            if not (self._fallback_readonly and self.path.is_file()
+                    and ("readonly" in low or "read-only" in low or "unable to open" in low)):
+                raise
+            logger.info("run store %s cannot be opened for writing (%s); opening it read-only", self.path, e)
+            self.readonly = True
+            return self._open_readonly()
+
+    def _open_readonly(self) -> sqlite3.Connection:
+        """A read-only connection: ``mode=ro`` when SQLite can use (or create) the ``-shm`` index,
+        else ``immutable=1`` (then changes still in a ``-wal`` file are not visible)."""
+        if not self.path.is_file():
+            raise StoreError(
+                f"{self.path.parent} is read-only and holds no run store; pass a writable --workspace"
+            )
+        uri = self.path.resolve().as_uri()
+        conn, err = None, None
+        for query in ("?mode=ro", "?mode=ro&immutable=1"):
+            try:
+                conn = sqlite3.connect(uri + query, uri=True, timeout=self.busy_timeout, isolation_level=None,
+                                       check_same_thread=False)
+                conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+            except sqlite3.Error as e:
+                err = e
+                if conn is not None:
+                    conn.close()
+                conn = None
+                continue
+            if "immutable" in query and Path(f"{self.path}-wal").exists():
+                logger.info("run store %s opened read-only and immutable: changes still in its -wal file "
+                            "are not visible", self.path)
+            break
+        if conn is None:
+            assert err is not None
+            raise self._error(err, "open (read-only)") from err
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"run store {self.path} has schema version {version}, newer than this MRO "
+                    f"understands ({SCHEMA_VERSION}); upgrade MRO or use another --workspace"
+                )
+            if version < SCHEMA_VERSION:
+                why = (f"its latest changes are in {self.path.name}-wal, which cannot be replayed in a read-only folder"
+                       if Path(f"{self.path}-wal").exists() else f"it has schema version {version}, which cannot be upgraded there")
+                raise StoreError(
+                    f"run store {self.path} is read-only and {why}; copy the workspace to a writable folder"
+                )
+        except sqlite3.Error as e:
+            conn.close()
+            raise self._error(e, "open (read-only)") from e
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _open_readwrite(self) -> sqlite3.Connection:
         try:
             conn = sqlite3.connect(
                 self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
@@ -244,6 +315,7 @@ class Database:
         """One short write transaction, taking the write lock up front."""
         with self._lock:
             conn = self._connection()
+            self.check_writable()
             gone = self._gone()
             if gone is not None:
                 raise gone
@@ -274,6 +346,17 @@ class Database:
                 yield conn
             except sqlite3.Error as e:
                 raise self._error(e, action) from e
+
+    def check_writable(self) -> None:
+        """Raise :class:`ReadOnlyStore` (one line) when this store was opened read-only.
+
+        Launchers call it before any work, so a search on a read-only workspace is refused at once.
+        """
+        if self.readonly:
+            raise ReadOnlyStore(
+                f"workspace {self.path.parent} is read-only (opened for reading only): runs cannot be "
+                "started or changed here; copy it to a writable folder or pass another --workspace"
+            )
 
     def close(self) -> None:
         """Close this instance's connection (a later call reopens it)."""

@@ -101,6 +101,9 @@ class RunStore(Database):
         workspace: folder holding the database (created if missing). Default ``runs/``.
         busy_timeout: seconds to wait for another writer's lock.
         stale_after: seconds without a heartbeat after which a live pid reads as interrupted.
+        readonly: open for reading only (``runs list|show`` and the dashboard's views work; every
+            write raises :class:`ReadOnlyStore`). Default: detected, i.e. read-only when the
+            workspace or its database cannot be written (a read-only mount, an archived folder).
 
     Raises:
         StoreError: the workspace cannot be created or the database cannot be opened / upgraded.
@@ -112,6 +115,7 @@ class RunStore(Database):
         *,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT_S,
         stale_after: float = DEFAULT_STALE_AFTER_S,
+        readonly: bool | None = None,
     ) -> None:
         if busy_timeout <= 0 or stale_after <= 0:
             raise ValueError(
@@ -119,14 +123,20 @@ class RunStore(Database):
             )
         self.workspace = Path(workspace)
         self.stale_after = float(stale_after)
-        try:
-            self.workspace.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise StoreError(
-                f"cannot use run workspace {self.workspace}: {e.strerror or e}; "
-                "pass a writable folder (--workspace)"
-            ) from e
-        super().__init__(self.workspace / DB_NAME, busy_timeout)
+        db = self.workspace / DB_NAME
+        if readonly is None and self.workspace.is_dir() and (
+            not os.access(self.workspace, os.W_OK) or (db.exists() and not os.access(db, os.W_OK))
+        ):
+            readonly = True  # os.access reports a read-only mount even to root
+        if not readonly:
+            try:
+                self.workspace.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise StoreError(
+                    f"cannot use run workspace {self.workspace}: {e.strerror or e}; "
+                    "pass a writable folder (--workspace)"
+                ) from e
+        super().__init__(db, busy_timeout, readonly)
 
     def __enter__(self) -> RunStore:
         return self
@@ -135,7 +145,8 @@ class RunStore(Database):
         self.close()
 
     def __repr__(self) -> str:
-        return f"RunStore(workspace={str(self.workspace)!r}, stale_after={self.stale_after:g})"
+        ro = ", readonly=True" if self.readonly else ""
+        return f"RunStore(workspace={str(self.workspace)!r}, stale_after={self.stale_after:g}{ro})"
 
     # -- runs ------------------------------------------------------------------------------------
     def create_run(
@@ -401,6 +412,8 @@ class RunStore(Database):
         Returns:
             The ids that were marked interrupted.
         """
+        if self.readonly:
+            return []  # persisting is a write; readers still see the effective status
         marked = []
         now = time.time()
         for rec in self.list_runs():

@@ -18,7 +18,7 @@ from mro_core.cli import main
 from conftest import wait_for as _wait_for
 from mro_core.runs.job import running_job
 from mro_core.runs.launcher import spawn, tail
-from mro_core.runs.records import DamagedRow, StoreError, StoreGone
+from mro_core.runs.records import DamagedRow, ReadOnlyStore, StoreError, StoreGone
 from mro_core.runs.store import RunStore
 
 
@@ -236,3 +236,88 @@ def test_the_cli_lists_around_a_damaged_row(store: RunStore, capsys) -> None:
     assert len(err) == 1 and f"run {a} in" in err[0] and "is damaged (bad JSON in its 'config' column)" in err[0]
     assert main(["runs", "show", b, "--workspace", ws, "--json"]) == 0
     assert [e["epoch"] for e in json.loads(capsys.readouterr().out)["events"]] == [2]
+
+
+# ------------------------------------------------------------------------------------------------
+# 5a. A read-only workspace opens read-only
+# ------------------------------------------------------------------------------------------------
+def _fill(ws: Path) -> tuple[str, str]:
+    s = RunStore(ws)
+    a = s.create_run("first", "search", {"x": 1}, total_epochs=2)
+    s.log_event(a, "epoch", 1, {"loss": 1.0})
+    s.finish(a, "done", result={"picks": {}})
+    b = s.create_run("second", "search", {"x": 2})
+    s.finish(b, "interrupted", error="killed")
+    s.close()
+    return a, b
+
+
+@pytest.fixture
+def ro_workspace(tmp_path: Path):
+    """A workspace with two runs on a tmpfs remounted read-only; skipped where mounting is not allowed."""
+    d = tmp_path / "fs"
+    d.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(d)], capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({(r.stderr or r.stdout).strip()[:80]}); needs root")
+    try:
+        ids = _fill(d / "ws")
+        subprocess.run(["mount", "-o", "remount,ro", str(d)], check=True, capture_output=True)
+        yield d / "ws", ids
+    finally:
+        if subprocess.run(["umount", str(d)], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", str(d)], check=False)  # still busy: detach lazily
+
+
+def test_a_read_only_mount_opens_read_only(ro_workspace) -> None:
+    ws, (a, b) = ro_workspace
+    s = RunStore(ws)
+    assert s.readonly is True
+    assert [r.id for r in s.list_runs()] == [b, a] and s.get_run(a).result == {"picks": {}}
+    assert [e.epoch for e in s.events(a)] == [1] and s.reconcile() == []
+    with pytest.raises(ReadOnlyStore, match=r"is read-only \(opened for reading only\)"):
+        s.create_run("new", "search", {})
+    with pytest.raises(StoreError, match="is read-only and holds no run store"):
+        RunStore(ws.parent)
+
+
+def test_the_cli_and_the_dashboard_read_a_read_only_workspace(ro_workspace, capsys) -> None:
+    from app.services.runs import list_runs, run_table_rows
+
+    ws, (a, b) = ro_workspace
+    assert main(["runs", "list", "--workspace", str(ws)]) == 0
+    out = capsys.readouterr().out
+    assert "first" in out and "second" in out
+    assert main(["runs", "show", a, "--workspace", str(ws)]) == 0
+    assert "done" in capsys.readouterr().out
+    store = RunStore(ws)
+    assert [r["id"] for r in run_table_rows(store, list_runs(store))] == [b, a]
+    for argv in (["search", "--epochs", "1", "--warmup", "0", "--workspace", str(ws)],
+                 ["runs", "resume", b, "--workspace", str(ws)],
+                 ["runs", "cancel", b, "--workspace", str(ws)]):
+        assert main(argv) == 2, argv
+        cap = capsys.readouterr()
+        err = _one_error_line(cap.err)
+        assert len(err) == 1 and "is read-only" in err[0] and "Traceback" not in cap.err and cap.out == "", argv
+
+
+def test_readonly_on_request_refuses_writes_and_submissions(tmp_path: Path) -> None:
+    from mro_core.runs.api import submit_search
+    from mro_core.runs.request import SearchRequest
+
+    a, b = _fill(tmp_path / "ws")
+    s = RunStore(tmp_path / "ws", readonly=True)
+    assert s.readonly and [r.id for r in s.list_runs()] == [b, a]
+    with pytest.raises(ReadOnlyStore):
+        s.update_run(a, name="x")
+    with pytest.raises(ReadOnlyStore):  # refused before the data is read or a run is created
+        submit_search(s, SearchRequest(dataset="npz", data_path=str(tmp_path / "missing.npz")))
+    assert len(RunStore(tmp_path / "ws").list_runs()) == 2
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through file permissions")
+def test_a_read_only_file_opens_read_only(tmp_path: Path) -> None:
+    a, b = _fill(tmp_path / "ws")
+    (tmp_path / "ws" / "mro.sqlite").chmod(0o444)
+    s = RunStore(tmp_path / "ws")
+    assert s.readonly and [r.id for r in s.list_runs()] == [b, a]
