@@ -98,16 +98,18 @@ def submit_search(store: RunStore, request: SearchRequest, *, manager: JobManage
 def resume_run(store: RunStore, run_id: str, *, manager: JobManager | None = None) -> int:
     """Start a stopped run's job again; it continues after its last saved epoch. Returns the pid.
 
+    The status check and the start are one atomic claim in the store (:func:`spawn` ->
+    :meth:`RunStore.claim_run`): of two resumes of the same run, exactly one starts a job.
+
     Raises:
         RunNotFound: no such run.
-        RunStateError: the run is still active, already done, or holds nothing to resume.
+        RunBusy: the run is still active (another process holds it) or already done.
+        RunStateError: the run holds nothing to resume.
     """
+    store.check_writable()
     rec = store.get_run(run_id)
-    status = rec.effective_status
-    if status in ("running", "queued"):
-        raise RunStateError(f"run {rec.id} is still {status}; cancel it first")
-    if status == "done":
-        raise RunStateError(f"run {rec.id} is already done")
+    if rec.status == "done":  # final: no claim can change it, so checking it first is safe
+        raise RunBusy(f"run {rec.id} is already done; start a new search to train again")
     config = rec.config or {}
     if isinstance(config.get("request"), dict):
         cmd = worker_command(store, rec.id)
@@ -131,6 +133,6 @@ def cancel_run(store: RunStore, run_id: str, *, manager: JobManager | None = Non
 
 
 __all__ = [
-    "RunStateError", "SearchRefused", "SearchRequest", "cancel_run", "create_search_run", "refusal",
+    "RunBusy", "RunStateError", "SearchRefused", "SearchRequest", "cancel_run", "create_search_run", "refusal",
     "resume_run", "submit_search", "worker_command",
 ]
