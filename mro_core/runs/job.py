@@ -9,6 +9,7 @@ launcher side (starting, cancelling, reaping) is :mod:`mro_core.runs.launcher`.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from types import FrameType
 from typing import Any, Callable, Iterator, Sequence
 
 from mro_core.cancel import JobCancelled
-from mro_core.runs.records import ACTIVE_STATUSES, RunNotFound, StoreError, StoreGone
+from mro_core.runs.records import ACTIVE_STATUSES, LAUNCHED_RUN_ENV, RunNotFound, StoreError, StoreGone
 from mro_core.runs.store import RunStore
 
 logger = logging.getLogger(__name__)
@@ -198,12 +199,20 @@ def _record_end(store: RunStore, run_id: str, status: str, error: str) -> StoreE
 
 @contextmanager
 def running_job(
-    store: RunStore, run_id: str, *, heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL_S
+    store: RunStore,
+    run_id: str,
+    *,
+    heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL_S,
+    claim: bool | None = None,
 ) -> Iterator[GracefulTermination]:
     """The lifecycle of a job's body, written to the store.
 
-    On entry: ``mark_running`` (with this pid), SIGTERM handling (:func:`graceful_termination`) and
-    heartbeats (:func:`keep_alive`). On exit:
+    On entry: the run is claimed if needed, then ``mark_running`` (with this pid), SIGTERM handling
+    (:func:`graceful_termination`) and heartbeats (:func:`keep_alive`). A job started by a launcher
+    (:func:`~mro_core.runs.launcher.spawn`, which sets :data:`LAUNCHED_RUN_ENV`) was handed a run
+    already claimed; a job started in the foreground (``mro search``, a resume in this process)
+    claims it here, atomically (:meth:`RunStore.claim_run`), so it cannot run beside another job of
+    the same run. Either way :class:`RunBusy` means this job must not run. On exit:
 
     * normal end: ``done`` (unless the body already finished the run, e.g. with a result);
     * :class:`JobCancelled` (SIGTERM seen at a ``check``): ``cancelled``; the exception is
@@ -220,11 +229,19 @@ def running_job(
                 store.heartbeat(run_id, epoch=epoch, progress=(epoch + 1) / cfg.epochs)
                 term.check()  # the safe point: the checkpoint is on disk
 
+    Args:
+        claim: claim the run before marking it running; default: unless this process was
+            launched for this run (``os.environ[LAUNCHED_RUN_ENV] == run_id``).
+
     Yields:
         The :class:`GracefulTermination` in force.
     """
+    if claim is None:
+        claim = os.environ.get(LAUNCHED_RUN_ENV) != run_id
     # Handlers first: a SIGTERM that arrives while marking running is then kept, not fatal.
     with graceful_termination() as term:
+        if claim:
+            store.claim_run(run_id)
         store.mark_running(run_id)
         with keep_alive(store, run_id, heartbeat_interval, term):
             try:

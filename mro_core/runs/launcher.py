@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from mro_core.runs.records import ACTIVE_STATUSES, TERMINAL_STATUSES, RunBusy, RunNotFound, pid_alive
+from mro_core.runs.records import ACTIVE_STATUSES, LAUNCHED_RUN_ENV, TERMINAL_STATUSES, RunBusy, RunNotFound, pid_alive
 from mro_core.runs.store import RunStore
 
 logger = logging.getLogger(__name__)
@@ -100,6 +100,7 @@ def spawn(
     store.add_artifacts(run_id, {"log": str(log)})
     child_env = dict(os.environ if env is None else env)
     child_env["PYTHONUNBUFFERED"] = "1"
+    child_env[LAUNCHED_RUN_ENV] = run_id  # the job was handed this claimed run (see running_job)
     try:
         with open(log, "ab") as fh:
             fh.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} start: {' '.join(map(str, cmd))}\n".encode())

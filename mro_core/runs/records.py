@@ -20,6 +20,10 @@ LOG_EVENT_KINDS = ("log",)
 """Event kinds that are never replaced: several log lines may share an epoch."""
 RESUMABLE_STATUSES = ("failed", "cancelled", "interrupted")
 """Stopped runs that ``resume`` continues from their last saved epoch."""
+LAUNCHED_RUN_ENV = "MRO_LAUNCHED_RUN"
+"""Set by the launcher (:func:`~mro_core.runs.launcher.spawn`) in a job's environment to the run id
+it claimed for the job: such a job only takes the run it was handed, and does not claim it again
+(a run cancelled before its job started then stays cancelled)."""
 
 
 # ------------------------------------------------------------------------------------------------

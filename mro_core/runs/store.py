@@ -563,6 +563,57 @@ class RunStore(Database):
                 raise RunNotFound(run_id, self.workspace) from e
             return int(cur.lastrowid or 0)
 
+    def sync_epoch_events(self, run_id: str, history: Sequence[Mapping[str, Any]], kind: str = "epoch") -> list[int]:
+        """Write the epochs of ``history`` that are missing from the run's events; the epochs written.
+
+        A job saves its checkpoint, then logs the epoch's event: a kill in between loses the event,
+        while the checkpoint's history keeps the epoch. On resume (and at the end) the job calls
+        this with the checkpoint's history, so the store and the checkpoint agree again. One
+        transaction; events already there are kept as they are (same ids), so it is idempotent.
+        The run's ``epoch`` (and ``progress``, when ``total_epochs`` is known) move up to the
+        history's last epoch, never down.
+
+        Args:
+            run_id: the run.
+            history: the checkpoint's per-epoch records, each a JSON-serializable dict with an
+                integer ``"epoch"``.
+            kind: the event kind the job logs them as.
+
+        Raises:
+            RunNotFound: no such run.
+            ValueError: an entry without an integer epoch, or not JSON-serializable.
+        """
+        entries = []
+        for i, h in enumerate(history):
+            try:
+                epoch = int(h["epoch"])
+            except (KeyError, TypeError, ValueError) as e:
+                raise ValueError(f"history entry {i} has no integer 'epoch' ({e})") from None
+            entries.append((epoch, to_json(dict(h), f"history entry {i}")))
+        now = time.time()
+        with self._write("reconcile epoch events") as conn:
+            row = conn.execute("SELECT total_epochs FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None:
+                raise RunNotFound(run_id, self.workspace)
+            have = {r[0] for r in conn.execute(
+                "SELECT epoch FROM events WHERE run_id = ? AND kind = ? AND keyed = 1", (run_id, kind))}
+            todo = [(e, js) for e, js in entries if e not in have]
+            conn.executemany(
+                "INSERT INTO events (run_id, epoch, kind, keyed, payload, time) VALUES (?, ?, ?, 1, ?, ?) "
+                "ON CONFLICT (run_id, kind, epoch) WHERE keyed = 1 DO NOTHING",
+                [(run_id, e, kind, js, now) for e, js in todo],
+            )
+            if entries:
+                last = max(e for e, _ in entries)
+                conn.execute("UPDATE runs SET epoch = MAX(COALESCE(epoch, 0), ?) WHERE id = ?", (last, run_id))
+                if row[0]:
+                    conn.execute("UPDATE runs SET progress = MAX(progress, ?) WHERE id = ?",
+                                 (min(1.0, last / row[0]), run_id))
+        if todo:
+            logger.info("run %s: wrote %d epoch event(s) missing from the store: %s", run_id, len(todo),
+                        [e for e, _ in todo])
+        return [e for e, _ in todo]
+
     def events(
         self, run_id: str, kind: str | None = None, since_id: int | None = None, *, limit: int | None = None
     ) -> list[Event]:

@@ -180,3 +180,29 @@ def test_cli_resume_of_a_run_held_by_another_process_is_one_line(store: RunStore
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_foreground_job_claims_its_run_a_launched_one_only_takes_what_it_was_handed(
+        store: RunStore, monkeypatch) -> None:
+    from mro_core.runs.job import running_job
+    from mro_core.runs.records import LAUNCHED_RUN_ENV
+
+    rid = store.create_run("x", "search", {})
+    store.finish(rid, "cancelled", error="cancelled before its job started")
+    monkeypatch.setenv(LAUNCHED_RUN_ENV, rid)  # a job spawned for this run, which was cancelled meanwhile
+    with pytest.raises(RunBusy, match="cancelled before its job started"):
+        with running_job(store, rid, heartbeat_interval=60):
+            pytest.fail("the body must not run")
+    monkeypatch.delenv(LAUNCHED_RUN_ENV)  # the same run resumed in the foreground: claimed, then run
+    with running_job(store, rid, heartbeat_interval=60):
+        assert store.get_run(rid).status == "running"
+    assert store.get_run(rid).status == "done"
+    holder = subprocess.Popen(["sleep", "30"])
+    try:
+        store.update_run(rid, status="running", pid=holder.pid, heartbeat=time.time())
+        with pytest.raises(RunBusy, match="another process started it"):
+            with running_job(store, rid, heartbeat_interval=60):
+                pytest.fail("the body must not run beside another job")
+    finally:
+        holder.kill()
+        holder.wait()
