@@ -93,7 +93,7 @@ def cmd_runs(a: argparse.Namespace) -> int:
         recs = store.list_runs(damaged=damaged)
         rows = [{"id": r.id, "name": r.name, "kind": r.kind, "status": r.effective_status,
                  "epoch": f"{r.epoch or 0}/{r.total_epochs or '?'}", "progress": f"{100 * (r.progress or 0):.0f}%",
-                 "error": (r.error or "")[:60]} for r in recs]
+                 "error": (r.effective_error or "")[:60]} for r in recs]
         if a.json:
             print_json([{**vars(r), "effective_status": r.effective_status} for r in recs])
         elif rows:
@@ -116,8 +116,8 @@ def cmd_runs(a: argparse.Namespace) -> int:
             print_json(doc)
         else:
             print(f"{rec.id} {rec.name}: {rec.effective_status}, epoch {rec.epoch}/{rec.total_epochs}, checkpoint {rec.checkpoint}")
-            if rec.error:
-                print(f"error: {rec.error}")
+            if rec.effective_error:
+                print(f"error: {rec.effective_error}")
             for name, pick in (rec.result or {}).get("picks", {}).items():
                 print(f"  {name:7s} {pick.get('mask', pick.get('error'))}  {pick.get('mflops', '')}")
         return 0

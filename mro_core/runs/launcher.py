@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Sequence
 
 from mro_core.runs.records import ACTIVE_STATUSES, LAUNCHED_RUN_ENV, TERMINAL_STATUSES, RunBusy, RunNotFound, pid_alive
+from mro_core.runs.logs import tail  # noqa: F401 - re-exported: the launcher's callers read logs
 from mro_core.runs.store import RunStore
 
 logger = logging.getLogger(__name__)
@@ -247,31 +248,6 @@ def cancel_job(
         )
         store.finish(run_id, "cancelled", error=why)
     return store.get_run(run_id).status
-
-
-def tail(log_path: str | os.PathLike[str] | None, n_lines: int = 50) -> str:
-    """The last ``n_lines`` lines of a log file ("" if it does not exist yet).
-
-    Reads backwards in blocks, so it is cheap on large logs. Undecodable bytes are replaced.
-    """
-    if log_path is None or n_lines <= 0:
-        return ""
-    try:
-        fh = open(log_path, "rb")
-    except FileNotFoundError:
-        return ""
-    with fh:
-        fh.seek(0, os.SEEK_END)
-        pos = fh.tell()
-        data = b""
-        block = 8192
-        while pos > 0 and data.count(b"\n") <= n_lines:
-            step = min(block, pos)
-            pos -= step
-            fh.seek(pos)
-            data = fh.read(step) + data
-    lines = data.decode("utf-8", errors="replace").splitlines()
-    return "\n".join(lines[-n_lines:])
 
 
 # ------------------------------------------------------------------------------------------------

@@ -111,7 +111,11 @@ class RunRecord:
         artifacts: name -> path of files the run produced (``"log"`` is the job's log file).
         result: final summary written by the job.
         effective_status: ``status``, except that an active run whose process is gone or silent
-            reads as ``"interrupted"`` (see :meth:`RunStore.effective_status`).
+            reads as ``"interrupted"``, or as ``"failed"`` when the job's log ends with its own
+            ``mro: error:`` line (it could not record its end; see :meth:`RunStore.effective_status`).
+        effective_error: the reason to show with ``effective_status``: ``error``, or for a run
+            whose process is gone, the job's last error line from its log or why it reads
+            interrupted. Not a column: computed when the record is read.
     """
 
     id: str
@@ -132,6 +136,7 @@ class RunRecord:
     artifacts: dict[str, str]
     result: Any
     effective_status: str = ""
+    effective_error: str | None = None
 
     @property
     def is_active(self) -> bool:

@@ -49,6 +49,7 @@ from mro_core.runs.records import (
     mask_bits,
     pid_alive,
 )
+from mro_core.runs.logs import last_error
 from mro_core.runs.schema import Database, filtered, from_json, to_json
 
 logger = logging.getLogger(__name__)
@@ -215,7 +216,8 @@ class RunStore(Database):
                 continue
             raise self._damaged(d["id"], col, f"{v!r} where a number belongs")
         rec = RunRecord(**d)
-        return dataclasses.replace(rec, effective_status=self._effective(rec, now))
+        status, error = self._effective(rec, now)
+        return dataclasses.replace(rec, effective_status=status, effective_error=error)
 
     def get_run(self, run_id: str) -> RunRecord:
         """The run with this id.
@@ -479,52 +481,65 @@ class RunStore(Database):
             conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
 
     # -- liveness --------------------------------------------------------------------------------
-    def _effective(self, rec: RunRecord, now: float) -> str:
+    def _effective(self, rec: RunRecord, now: float) -> tuple[str, str | None]:
+        """(status, reason) a reader should show; only active rows whose process is gone cost more
+        than a comparison (a ``kill(pid, 0)``, and for a dead pid one read of the log's last block)."""
         if rec.status not in ACTIVE_STATUSES:
-            return rec.status
+            return rec.status, rec.error
         last_seen = rec.heartbeat or rec.started or rec.created
         if rec.pid is None:
-            # Created but never launched: only abandoned once it has waited too long.
-            return "interrupted" if now - last_seen > self.stale_after else rec.status
+            # Created but never launched (an old store's row): only abandoned once it waited too long.
+            if now - last_seen > self.stale_after:
+                return "interrupted", rec.error or "the job was never started"
+            return rec.status, rec.error
         if not pid_alive(rec.pid):
-            return "interrupted"
+            # The job (or, while queued, its launcher) is gone without recording its end. A job
+            # that could not write the store (disk full, store deleted) still printed why.
+            msg = last_error(rec.log_path)
+            if msg is not None:
+                return "failed", f"{msg} (from the job's log: the store could not record it)"
+            return "interrupted", rec.error or "the job stopped without reporting (crash, kill, or a store it could not write)"
         if now - last_seen > self.stale_after:
-            return "interrupted"  # hung, or the pid now belongs to another process
-        return rec.status
+            # hung, or the pid now belongs to another process
+            return "interrupted", rec.error or f"no sign of life for {now - last_seen:.0f} s (hung, or its pid was reused)"
+        return rec.status, rec.error
 
     def effective_status(self, record: RunRecord | str) -> str:
         """The status a reader should show, checked now.
 
         ``queued``/``running`` becomes ``interrupted`` when the recorded pid is dead (or a zombie),
         when it is alive but the heartbeat is older than ``stale_after`` seconds, or when a run that
-        was never launched has waited longer than that. Other statuses are returned as stored.
+        was never launched has waited longer than that. A dead job whose log's latest attempt ends
+        with an ``mro: error:`` line reads ``failed`` (it could not record it: a full disk, a store
+        deleted under it); ``RunRecord.effective_error`` then holds that line. Other statuses are
+        returned as stored.
 
         Args:
             record: a record or a run id.
         """
         rec = self.get_run(record) if isinstance(record, str) else record
-        return self._effective(rec, time.time())
+        return self._effective(rec, time.time())[0]
 
     def reconcile(self) -> list[str]:
-        """Persist ``interrupted`` for active runs whose process is gone or silent.
+        """Persist the effective status (``interrupted``, or ``failed`` from the job's log) and its
+        reason for active runs whose process is gone or silent.
 
         A compare-and-set on the heartbeat makes this safe against a job that wakes up meanwhile.
 
         Returns:
-            The ids that were marked interrupted.
+            The ids that were marked.
         """
         if self.readonly:
             return []  # persisting is a write; readers still see the effective status
         marked = []
         now = time.time()
         for rec in self.list_runs():
-            if rec.status in ACTIVE_STATUSES and rec.effective_status == "interrupted":
+            if rec.status in ACTIVE_STATUSES and rec.effective_status not in ACTIVE_STATUSES:
                 with self._write("mark a run interrupted") as conn:
                     cur = conn.execute(
-                        "UPDATE runs SET status = 'interrupted', finished = ?, "
-                        "error = COALESCE(error, 'the job stopped without reporting (crash or kill)') "
-                        "WHERE id = ? AND status = ? AND heartbeat IS ?",
-                        (now, rec.id, rec.status, rec.heartbeat),
+                        "UPDATE runs SET status = ?, finished = ?, error = ? "
+                        "WHERE id = ? AND status = ? AND pid IS ? AND heartbeat IS ?",
+                        (rec.effective_status, now, rec.effective_error, rec.id, rec.status, rec.pid, rec.heartbeat),
                     )
                 if cur.rowcount:
                     marked.append(rec.id)

@@ -9,6 +9,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -321,3 +322,74 @@ def test_a_read_only_file_opens_read_only(tmp_path: Path) -> None:
     (tmp_path / "ws" / "mro.sqlite").chmod(0o444)
     s = RunStore(tmp_path / "ws")
     assert s.readonly and [r.id for r in s.list_runs()] == [b, a]
+
+
+# ------------------------------------------------------------------------------------------------
+# 2b. The next reader tells the truth about a job that could not record its end
+# ------------------------------------------------------------------------------------------------
+def _dead_job(store: RunStore, log_lines: list[str]) -> str:
+    rid = store.create_run("r", "search", {})
+    log = store.workspace / "logs" / f"{rid}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text("".join(line + "\n" for line in log_lines))
+    store.add_artifacts(rid, {"log": str(log)})
+    store.update_run(rid, status="running", pid=_dead_pid(), heartbeat=time.time())
+    return rid
+
+
+START = "--- 2026-12-01 10:00:00 start: python -m mro_core.runs.worker --run-id X"
+
+
+def test_a_dead_job_whose_log_ends_with_its_error_reads_failed(store: RunStore, capsys) -> None:
+    from app.services.runs import list_runs, run_table_rows
+
+    full = _dead_job(store, [START, "INFO epoch 1/3", "Traceback ...", "OSError: disk full",
+                             "mro: error: cannot write /ws/a/search.pt: disk full (No space left on device)"])
+    silent = _dead_job(store, [START, "INFO epoch 1/3"])
+    earlier = _dead_job(store, [START, "mro: error: an earlier attempt's error", START, "INFO epoch 4/9"])
+    rec = store.get_run(full)
+    assert rec.status == "running" and rec.effective_status == "failed" and store.effective_status(full) == "failed"
+    assert rec.effective_error.startswith("cannot write /ws/a/search.pt: disk full (No space left on device)")
+    assert "the store could not record it" in rec.effective_error
+    for rid in (silent, earlier):  # no error line in the latest attempt: interrupted, with why
+        rec = store.get_run(rid)
+        assert rec.effective_status == "interrupted" and "stopped without reporting" in rec.effective_error
+    rows = {r["id"]: r for r in run_table_rows(store, list_runs(store))}
+    assert rows[full]["status"] == "failed" and "disk full" in rows[full]["error"]
+    assert main(["runs", "show", full, "--workspace", str(store.workspace)]) == 0
+    out = capsys.readouterr().out
+    assert ": failed," in out and "error: cannot write /ws/a/search.pt: disk full" in out
+    assert sorted(store.reconcile()) == sorted([full, silent, earlier])
+    rec = store.get_run(full)
+    assert rec.status == "failed" and "disk full" in rec.error  # persisted as read
+
+
+FULL_AT_THE_END = r"""
+import sys
+from mro_core.runs.job import running_job
+from mro_core.runs.records import StoreError
+from mro_core.runs.store import RunStore
+store, rid = RunStore(sys.argv[1]), sys.argv[2]
+
+def full(*a, **kw):
+    raise StoreError(f"run store {store.path}: cannot update a run: database or disk is full; free some disk space")
+
+try:
+    with running_job(store, rid, heartbeat_interval=60):
+        store.finish = full  # from now on the disk is full: nothing more can be recorded
+        raise OSError(28, "No space left on device", "/ws/r/search.pt")
+except Exception as e:  # what the worker's and the CLI's main() do
+    print(f"mro: error: {e}", file=sys.stderr, flush=True)
+    sys.exit(2)
+"""
+
+
+def test_a_background_job_that_cannot_record_its_failure_reads_failed(store: RunStore) -> None:
+    rid = store.create_run("r", "search", {})
+    proc = spawn([sys.executable, "-c", FULL_AT_THE_END, str(store.workspace), rid], store, rid)
+    assert proc.wait(timeout=30) == 2
+    rec = store.get_run(rid)
+    assert rec.status == "running"  # what the store holds: the job could not write its end
+    assert rec.effective_status == "failed", tail(rec.log_path, 10)
+    assert rec.effective_error.startswith("[Errno 28] No space left on device: '/ws/r/search.pt'")
+    assert "could not record failed" in tail(rec.log_path, 10)  # the job logged the second failure
