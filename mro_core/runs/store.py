@@ -14,9 +14,22 @@ records, statuses and errors in :mod:`mro_core.runs.records`.
 
 Liveness is not stored, it is read: a run recorded as ``queued``/``running`` whose process is gone,
 or whose heartbeat is older than ``stale_after`` seconds, reads as ``interrupted``
-(:meth:`RunStore.effective_status`). A crashed or killed job therefore never shows as running
-forever, and nothing has to clean up after it. Process ids are only meaningful on the machine that
-started the job; the workspace is meant to be local. No torch here: opening the store is cheap.
+(:meth:`RunStore.effective_status`), or as ``failed`` when the dead job's log ends with its own
+``mro: error:`` line (it could not record its end: a full disk, a store deleted under it). A crashed
+or killed job therefore never shows as running forever, and nothing has to clean up after it.
+Process ids are only meaningful on the machine that started the job; the workspace is meant to be
+local. No torch here: opening the store is cheap.
+
+Ownership: starting a run is one atomic claim (:meth:`RunStore.claim_run`), so two launchers (two
+``mro runs resume``, a CLI and a dashboard) never both start it. While a run is ``queued``, its
+``pid`` is its owner: the creator or claimer, then the job once the launcher hands it over
+(:meth:`RunStore.hand_over`); the job may only mark a run running that it owns
+(:meth:`RunStore.mark_running`).
+
+Faults: every SQLite failure is one :class:`StoreError` line; a workspace that cannot be written
+opens read-only (reads work, writes raise :class:`ReadOnlyStore`); a row that cannot be decoded is
+skipped by listings and named by :meth:`RunStore.get_run` (:class:`DamagedRow`); a store file deleted
+or replaced under a process stops its writes (:class:`StoreGone`) instead of losing them.
 """
 
 from __future__ import annotations

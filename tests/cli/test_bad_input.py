@@ -104,6 +104,10 @@ def files(tmp_path_factory):
     con.commit()
     con.close()
     f["damaged_ws"] = d / "damaged_ws"
+    s = RunStore(d / "damaged_ws")
+    f["done_id"] = s.create_run("finished", "search", {"argv": ["search"]})
+    s.finish(f["done_id"], "done")
+    s.close()
     s = RunStore(d / "broken_ws")
     for _ in range(3):
         s.create_run("r", "search", {"pad": "x" * 3000})
@@ -186,6 +190,7 @@ CASES = [
     ("warmup > epochs", ["search", *TINY, "--warmup", "5", "--workspace", "{dir}/ws"], "--warmup (5) is more than --epochs (1)"),
     ("unknown run", ["runs", "show", "nope", "--workspace", "{dir}/ws"], "mro runs list"),
     ("run row damaged", ["runs", "show", "{damaged_id}", "--workspace", "{damaged_ws}"], "is damaged (bad JSON in its 'config' column)"),
+    ("resume a done run", ["runs", "resume", "{done_id}", "--workspace", "{damaged_ws}"], "is already done"),
     ("store file damaged", ["runs", "list", "--workspace", "{broken_ws}"], "database disk image is malformed"),
     ("store file is not a store", ["runs", "list", "--workspace", "{text_ws}"], "not an MRO run store"),
     ("bad lr", ["train", *TINY, "--lr", "-1", "--out", "{dir}/x.pt"], "'lr' must be > 0"),
