@@ -129,7 +129,8 @@ def run_table_rows(store: RunStore | None, runs: Iterable[Any], now: float | Non
             "epoch": f"{ep or 0}/{tot}" if tot else (str(ep) if ep is not None else ""),
             "ETA": format_duration(eta_seconds(r, st, now)),
             "created": _dt.datetime.fromtimestamp(created).strftime("%Y-%m-%d %H:%M:%S") if created else "",
-            "error": getattr(r, "error", None) or "",
+            # the reason that goes with the effective status (e.g. a dead job's own last error line)
+            "error": getattr(r, "effective_error", None) or getattr(r, "error", None) or "",
         })
     return rows
 

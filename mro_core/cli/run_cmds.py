@@ -49,6 +49,7 @@ def cmd_search(a: argparse.Namespace) -> int:
                        resume=a.resume, distributed=True)
             return 0
     store = store_of(a)
+    store.check_writable()  # a read-only workspace: one line before any work
     argv = _strip(a.argv, {"--detach": 0, "--run-id": 1, "--json": 0, "--resume": 0})
     if a.detach and a.run_id is None:
         run_id = submit_search(store, req, argv=argv)
@@ -88,19 +89,25 @@ def cmd_runs(a: argparse.Namespace) -> int:
 
     store = store_of(a)
     if a.action == "list":
-        recs = store.list_runs()
+        damaged: list[str] = []
+        recs = store.list_runs(damaged=damaged)
         rows = [{"id": r.id, "name": r.name, "kind": r.kind, "status": r.effective_status,
                  "epoch": f"{r.epoch or 0}/{r.total_epochs or '?'}", "progress": f"{100 * (r.progress or 0):.0f}%",
-                 "error": (r.error or "")[:60]} for r in recs]
+                 "error": (r.effective_error or "")[:60]} for r in recs]
         if a.json:
             print_json([{**vars(r), "effective_status": r.effective_status} for r in recs])
         elif rows:
             print_table(rows, ["id", "name", "kind", "status", "epoch", "progress", "error"])
         else:
             print(f"no runs in {a.workspace}")
+        if damaged:  # stderr: --json stays one document
+            print(f"mro: skipped {len(damaged)} damaged run(s): {', '.join(damaged)} "
+                  f"(`mro runs show ID` names the damage)", file=sys.stderr)
         return 0
     if not a.run:
         raise UsageError(f"`mro runs {a.action}` needs a run id; see `mro runs list`")
+    if a.action in ("cancel", "resume"):
+        store.check_writable()
     rec = store.get_run(a.run)
     if a.action == "show":
         doc = {**vars(rec), "effective_status": rec.effective_status,
@@ -109,8 +116,8 @@ def cmd_runs(a: argparse.Namespace) -> int:
             print_json(doc)
         else:
             print(f"{rec.id} {rec.name}: {rec.effective_status}, epoch {rec.epoch}/{rec.total_epochs}, checkpoint {rec.checkpoint}")
-            if rec.error:
-                print(f"error: {rec.error}")
+            if rec.effective_error:
+                print(f"error: {rec.effective_error}")
             for name, pick in (rec.result or {}).get("picks", {}).items():
                 print(f"  {name:7s} {pick.get('mask', pick.get('error'))}  {pick.get('mflops', '')}")
         return 0
@@ -133,10 +140,11 @@ def cmd_table(a: argparse.Namespace) -> int:
     tcfg = req.train_config(preset)
     if a.seeds < 1:
         raise UsageError(f"--seeds must be >= 1 (got {a.seeds})")
+    store = store_of(a)
+    store.check_writable()  # before hours of training, not after
     ds, _ = req.load_data()
     mcfg = req.model_config(preset, ds)
     seeds = [tcfg.seed + i for i in range(a.seeds)]
-    store = store_of(a)
     doc = run_table(a.suite, ds, mcfg, tcfg, scfg, seeds=seeds, workdir=Path(a.workspace) / f"{a.suite}-tables",
                     pick=a.pick, store=store)
     out = Path(a.out) if a.out else None

@@ -18,15 +18,12 @@ from pathlib import Path
 import mro_core
 from mro_core.config import to_dict
 from mro_core.runs.launcher import DEFAULT_CANCEL_TIMEOUT_S, JobManager, cancel_job, spawn
+from mro_core.runs.records import RunBusy, RunStateError
 from mro_core.runs.request import PreparedSearch, SearchRefused, SearchRequest, prepare
 from mro_core.runs.store import RunStore
 
 PACKAGE_ROOT = Path(mro_core.__file__).resolve().parent.parent
 """The folder holding the ``mro_core`` package: put on the job's ``PYTHONPATH``."""
-
-
-class RunStateError(ValueError):
-    """A run that cannot be resumed in its current state; the message names the state and the fix."""
 
 
 def refusal(e: BaseException) -> str:
@@ -85,8 +82,10 @@ def submit_search(store: RunStore, request: SearchRequest, *, manager: JobManage
     Raises:
         SearchRefused: the request cannot run (bad settings, missing or unreadable data, planted
             paths naming a missing modality); nothing was created.
+        ReadOnlyStore: the workspace is read-only (nothing was read or created).
         OSError: the job could not be started (the run is marked failed).
     """
+    store.check_writable()  # a read-only workspace: refused before the data is read
     try:
         prepared = prepare(request)
     except (ValueError, OSError) as e:
@@ -99,16 +98,18 @@ def submit_search(store: RunStore, request: SearchRequest, *, manager: JobManage
 def resume_run(store: RunStore, run_id: str, *, manager: JobManager | None = None) -> int:
     """Start a stopped run's job again; it continues after its last saved epoch. Returns the pid.
 
+    The status check and the start are one atomic claim in the store (:func:`spawn` ->
+    :meth:`RunStore.claim_run`): of two resumes of the same run, exactly one starts a job.
+
     Raises:
         RunNotFound: no such run.
-        RunStateError: the run is still active, already done, or holds nothing to resume.
+        RunBusy: the run is still active (another process holds it) or already done.
+        RunStateError: the run holds nothing to resume.
     """
+    store.check_writable()
     rec = store.get_run(run_id)
-    status = rec.effective_status
-    if status in ("running", "queued"):
-        raise RunStateError(f"run {rec.id} is still {status}; cancel it first")
-    if status == "done":
-        raise RunStateError(f"run {rec.id} is already done")
+    if rec.status == "done":  # final: no claim can change it, so checking it first is safe
+        raise RunBusy(f"run {rec.id} is already done; start a new search to train again")
     config = rec.config or {}
     if isinstance(config.get("request"), dict):
         cmd = worker_command(store, rec.id)
@@ -132,6 +133,6 @@ def cancel_run(store: RunStore, run_id: str, *, manager: JobManager | None = Non
 
 
 __all__ = [
-    "RunStateError", "SearchRefused", "SearchRequest", "cancel_run", "create_search_run", "refusal",
+    "RunBusy", "RunStateError", "SearchRefused", "SearchRequest", "cancel_run", "create_search_run", "refusal",
     "resume_run", "submit_search", "worker_command",
 ]

@@ -9,6 +9,7 @@ launcher side (starting, cancelling, reaping) is :mod:`mro_core.runs.launcher`.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from types import FrameType
 from typing import Any, Callable, Iterator, Sequence
 
 from mro_core.cancel import JobCancelled
-from mro_core.runs.records import ACTIVE_STATUSES, RunNotFound
+from mro_core.runs.records import ACTIVE_STATUSES, LAUNCHED_RUN_ENV, RunNotFound, StoreError, StoreGone
 from mro_core.runs.store import RunStore
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ class GracefulTermination:
         self.signals = tuple(signals)
         self._event = threading.Event()
         self._signum: int | None = None
+        self._why: str | None = None
         self._previous: dict[signal.Signals, Any] = {}
 
     @property
@@ -62,9 +64,15 @@ class GracefulTermination:
         """Whether a stop was requested."""
         return self._event.is_set()
 
-    def request(self, signum: int | None = None) -> None:
-        """Ask the job to stop (what the signal handler does; also usable from other threads)."""
+    def request(self, signum: int | None = None, reason: str | None = None) -> None:
+        """Ask the job to stop (what the signal handler does; also usable from other threads).
+
+        Args:
+            signum: the signal that asked, if any.
+            reason: why, when it was not a signal (e.g. the run store was deleted under the job).
+        """
         self._signum = signum
+        self._why = reason
         self._event.set()
 
     def check(self) -> None:
@@ -73,6 +81,8 @@ class GracefulTermination:
             raise JobCancelled(self._reason())
 
     def _reason(self) -> str:
+        if self._why is not None:
+            return self._why
         if self._signum is None:
             return "cancelled"
         return f"cancelled by {signal.Signals(self._signum).name}"
@@ -124,10 +134,17 @@ def cancel_requested() -> bool:
 
 
 @contextmanager
-def keep_alive(store: RunStore, run_id: str, interval: float = DEFAULT_HEARTBEAT_INTERVAL_S) -> Iterator[None]:
+def keep_alive(
+    store: RunStore,
+    run_id: str,
+    interval: float = DEFAULT_HEARTBEAT_INTERVAL_S,
+    term: GracefulTermination | None = None,
+) -> Iterator[None]:
     """Heartbeat the run from a daemon thread every ``interval`` seconds while the block runs.
 
-    Keeps a long epoch from reading as stale. The thread stops quietly if the run disappears.
+    Keeps a long epoch from reading as stale. The thread stops quietly if the run disappears. If
+    the store file was deleted or replaced under the job (:class:`StoreGone`), it stops beating and
+    asks ``term`` to stop the job at its next safe point: its progress could not be recorded.
     """
     if interval <= 0:
         raise ValueError(f"heartbeat interval must be positive seconds (got {interval})")
@@ -139,6 +156,11 @@ def keep_alive(store: RunStore, run_id: str, interval: float = DEFAULT_HEARTBEAT
                 store.heartbeat(run_id)
             except RunNotFound:
                 logger.warning("run %s was deleted; heartbeats stop", run_id)
+                return
+            except StoreGone as e:
+                logger.error("run %s: %s", run_id, e)
+                if term is not None:
+                    term.request(reason=str(e))
                 return
             except Exception:  # a transient lock or I/O error must not kill the job
                 logger.warning("run %s: heartbeat failed", run_id, exc_info=True)
@@ -159,14 +181,38 @@ def one_line(e: BaseException) -> str:
     return f"{type(e).__name__}: {first}" if first else type(e).__name__
 
 
+def _record_end(store: RunStore, run_id: str, status: str, error: str) -> StoreError | None:
+    """``store.finish(run_id, status, error)``; a store that cannot take it is logged, not raised.
+
+    The job's own error must win over a second failure while recording it (a full disk, a store
+    deleted under the job): the caller re-raises the original, ``main()`` prints it as the log's
+    last ``mro: error:`` line, and the next reader reports that line (see
+    :meth:`RunStore.effective_error`). Returns the store's error, or None when it was recorded.
+    """
+    try:
+        store.finish(run_id, status, error=error)
+    except StoreError as se:
+        logger.error("run %s: could not record %s (%s): %s", run_id, status, error, se)
+        return se
+    return None
+
+
 @contextmanager
 def running_job(
-    store: RunStore, run_id: str, *, heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL_S
+    store: RunStore,
+    run_id: str,
+    *,
+    heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL_S,
+    claim: bool | None = None,
 ) -> Iterator[GracefulTermination]:
     """The lifecycle of a job's body, written to the store.
 
-    On entry: ``mark_running`` (with this pid), SIGTERM handling (:func:`graceful_termination`) and
-    heartbeats (:func:`keep_alive`). On exit:
+    On entry: the run is claimed if needed, then ``mark_running`` (with this pid), SIGTERM handling
+    (:func:`graceful_termination`) and heartbeats (:func:`keep_alive`). A job started by a launcher
+    (:func:`~mro_core.runs.launcher.spawn`, which sets :data:`LAUNCHED_RUN_ENV`) was handed a run
+    already claimed; a job started in the foreground (``mro search``, a resume in this process)
+    claims it here, atomically (:meth:`RunStore.claim_run`), so it cannot run beside another job of
+    the same run. Either way :class:`RunBusy` means this job must not run. On exit:
 
     * normal end: ``done`` (unless the body already finished the run, e.g. with a result);
     * :class:`JobCancelled` (SIGTERM seen at a ``check``): ``cancelled``; the exception is
@@ -183,24 +229,34 @@ def running_job(
                 store.heartbeat(run_id, epoch=epoch, progress=(epoch + 1) / cfg.epochs)
                 term.check()  # the safe point: the checkpoint is on disk
 
+    Args:
+        claim: claim the run before marking it running; default: unless this process was
+            launched for this run (``os.environ[LAUNCHED_RUN_ENV] == run_id``).
+
     Yields:
         The :class:`GracefulTermination` in force.
     """
+    if claim is None:
+        claim = os.environ.get(LAUNCHED_RUN_ENV) != run_id
     # Handlers first: a SIGTERM that arrives while marking running is then kept, not fatal.
     with graceful_termination() as term:
+        if claim:
+            store.claim_run(run_id)
         store.mark_running(run_id)
-        with keep_alive(store, run_id, heartbeat_interval):
+        with keep_alive(store, run_id, heartbeat_interval, term):
             try:
                 yield term
             except JobCancelled as e:
-                store.finish(run_id, "cancelled", error=str(e))
+                unrecorded = _record_end(store, run_id, "cancelled", str(e))
+                if unrecorded is not None:  # the end could not be written: say so, loudly
+                    raise unrecorded from e
                 logger.info("run %s: %s", run_id, e)
                 return
             except (KeyboardInterrupt, SystemExit) as e:
-                store.finish(run_id, "interrupted", error=f"interrupted ({type(e).__name__}); resume to continue")
+                _record_end(store, run_id, "interrupted", f"interrupted ({type(e).__name__}); resume to continue")
                 raise
             except BaseException as e:
-                store.finish(run_id, "failed", error=one_line(e))
+                _record_end(store, run_id, "failed", one_line(e))
                 raise
     if store.get_run(run_id).status in ACTIVE_STATUSES:
         store.finish(run_id, "done")

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from mro_core.runs.records import ACTIVE_STATUSES, TERMINAL_STATUSES, RunNotFound, pid_alive
+from mro_core.runs.records import ACTIVE_STATUSES, LAUNCHED_RUN_ENV, TERMINAL_STATUSES, RunBusy, RunNotFound, pid_alive
+from mro_core.runs.logs import tail  # noqa: F401 - re-exported: the launcher's callers read logs
 from mro_core.runs.store import RunStore
 
 logger = logging.getLogger(__name__)
@@ -62,11 +63,14 @@ def spawn(
 ) -> subprocess.Popen[bytes]:
     """Start any command as the background job of a run.
 
-    The run is set to ``queued`` (clearing ``finished`` / ``error``, so a stopped run can be
-    resumed under the same id) with its log path as the ``"log"`` artifact; then the process starts
-    in a new session (its pid is also its process-group id), stdin from ``/dev/null``, stdout and
-    stderr appended to ``log_path``, and its pid is recorded. The job itself is expected to call
-    :meth:`RunStore.mark_running` (see :func:`running_job`).
+    The run is claimed atomically (:meth:`RunStore.claim_run`: ``queued``, owned by this process,
+    ``finished`` / ``error`` cleared, so a stopped run can be resumed under the same id; of two
+    launchers starting the same run, exactly one gets past this) with its log path as the
+    ``"log"`` artifact; then the process starts in a new session (its pid is also its
+    process-group id), stdin from ``/dev/null``, stdout and stderr appended to ``log_path``, and
+    the run is handed over to its pid (:meth:`RunStore.hand_over`). If the run was cancelled
+    meanwhile, the job's process group is killed. The job itself is expected to call
+    :meth:`RunStore.mark_running` (see :func:`running_job`), which only its owner may.
 
     Args:
         cmd: the full command line (``[sys.executable, "-m", "mro_core", ...]`` for MRO jobs).
@@ -82,23 +86,22 @@ def spawn(
 
     Raises:
         RunNotFound: no such run.
-        ValueError: the run is still active, or ``cmd`` is empty.
+        RunBusy: another live process holds the run (queued or running), or it is done; or it
+            was cancelled between the claim and the start (the job was killed).
+        ValueError: ``cmd`` is empty.
         OSError: the log file or the program cannot be opened (the run is marked failed).
     """
     if not cmd:
         raise ValueError("spawn() needs a command (got an empty list)")
-    rec = store.get_run(run_id)
-    if rec.is_active and rec.pid is not None:  # queued without a pid: created, never launched
-        raise ValueError(
-            f"run {run_id} is already {rec.effective_status} (pid {rec.pid}); "
-            f"cancel it first (`mro runs cancel {run_id}`)"
-        )
+    store.check_writable()
     log = Path(log_path) if log_path is not None else default_log_path(store, run_id)
     log.parent.mkdir(parents=True, exist_ok=True)
+    launcher = os.getpid()
+    store.claim_run(run_id, launcher)
     store.add_artifacts(run_id, {"log": str(log)})
-    store.update_run(run_id, status="queued", pid=None, heartbeat=time.time(), finished=None, error=None)
     child_env = dict(os.environ if env is None else env)
     child_env["PYTHONUNBUFFERED"] = "1"
+    child_env[LAUNCHED_RUN_ENV] = run_id  # the job was handed this claimed run (see running_job)
     try:
         with open(log, "ab") as fh:
             fh.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} start: {' '.join(map(str, cmd))}\n".encode())
@@ -111,12 +114,18 @@ def spawn(
         store.finish(run_id, "failed", error=f"could not start the job: {e}")
         raise
     try:
-        # Only the pid: the child may already have marked itself running (same pid) or finished.
-        store.update_run(run_id, pid=proc.pid, heartbeat=time.time())
+        # Conditional: the child may already have marked itself running (same pid) or finished;
+        # if the run was cancelled meanwhile, the child must not go on.
+        owned = store.hand_over(run_id, launcher, proc.pid)
     except BaseException:
         _signal_group(proc.pid, signal.SIGKILL)  # an untracked job could never be cancelled
         proc.wait()
         raise
+    if not owned:
+        _signal_group(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise RunBusy(f"run {run_id} was cancelled or claimed by another process before its job started; "
+                      "the job was stopped")
     logger.info("started run %s as pid %d (log %s)", run_id, proc.pid, log)
     return proc
 
@@ -195,10 +204,22 @@ def cancel_job(
 
     Raises:
         RunNotFound: no such run.
+        ReadOnlyStore: the workspace is read-only (nothing is signalled).
     """
+    store.check_writable()
     rec = store.get_run(run_id)
     if rec.status in TERMINAL_STATUSES:
         return rec.status
+    if rec.status == "queued":
+        # A queued run's pid is its owner: maybe the launcher (a CLI started from a shell leads
+        # its own process group), so nothing is signalled. The cancel is a compare-and-set; the
+        # launcher's hand-over or the job's mark_running sees it and the job does not start.
+        why = "cancelled before its job started" if rec.is_active else "cancelled; the job was not running"
+        if store.cancel_queued(run_id, why):
+            return "cancelled"
+        rec = store.get_run(run_id)  # it started (or ended) meanwhile
+        if rec.status in TERMINAL_STATUSES:
+            return rec.status
     pid = rec.pid
     if rec.effective_status not in ACTIVE_STATUSES or pid is None:
         if pid is not None and pid_alive(pid):
@@ -227,31 +248,6 @@ def cancel_job(
         )
         store.finish(run_id, "cancelled", error=why)
     return store.get_run(run_id).status
-
-
-def tail(log_path: str | os.PathLike[str] | None, n_lines: int = 50) -> str:
-    """The last ``n_lines`` lines of a log file ("" if it does not exist yet).
-
-    Reads backwards in blocks, so it is cheap on large logs. Undecodable bytes are replaced.
-    """
-    if log_path is None or n_lines <= 0:
-        return ""
-    try:
-        fh = open(log_path, "rb")
-    except FileNotFoundError:
-        return ""
-    with fh:
-        fh.seek(0, os.SEEK_END)
-        pos = fh.tell()
-        data = b""
-        block = 8192
-        while pos > 0 and data.count(b"\n") <= n_lines:
-            step = min(block, pos)
-            pos -= step
-            fh.seek(pos)
-            data = fh.read(step) + data
-    lines = data.decode("utf-8", errors="replace").splitlines()
-    return "\n".join(lines[-n_lines:])
 
 
 # ------------------------------------------------------------------------------------------------

@@ -20,6 +20,10 @@ LOG_EVENT_KINDS = ("log",)
 """Event kinds that are never replaced: several log lines may share an epoch."""
 RESUMABLE_STATUSES = ("failed", "cancelled", "interrupted")
 """Stopped runs that ``resume`` continues from their last saved epoch."""
+LAUNCHED_RUN_ENV = "MRO_LAUNCHED_RUN"
+"""Set by the launcher (:func:`~mro_core.runs.launcher.spawn`) in a job's environment to the run id
+it claimed for the job: such a job only takes the run it was handed, and does not claim it again
+(a run cancelled before its job started then stays cancelled)."""
 
 
 # ------------------------------------------------------------------------------------------------
@@ -29,6 +33,42 @@ class StoreError(OSError):
     """The store cannot be opened or written (bad workspace, read-only, disk full, locked too long).
 
     The message is one line and names the path involved.
+    """
+
+
+class StoreGone(StoreError):
+    """The store file this process opened was deleted or replaced; its writes would be lost."""
+
+
+class ReadOnlyStore(StoreError):
+    """A write to a workspace that is opened for reading only (a read-only folder or file system)."""
+
+
+class DamagedRow(StoreError):
+    """One row of the store cannot be decoded (bad JSON, a value of the wrong type).
+
+    Readers skip such a row with a warning (:meth:`RunStore.list_runs`, ``events``, ``masks``);
+    asking for that run by id raises this error, naming the run and the column.
+    """
+
+    def __init__(self, message: str, *, run_id: str | None = None, column: str | None = None) -> None:
+        super().__init__(message)
+        self.run_id = run_id
+        self.column = column
+
+    def __str__(self) -> str:  # OSError would print its args as a tuple
+        return str(self.args[0])
+
+
+class RunStateError(ValueError):
+    """A run that cannot be started or resumed in its current state; the message names the fix."""
+
+
+class RunBusy(RunStateError):
+    """Another process holds the run (it is queued or running and its process is alive), or it is done.
+
+    Raised by the atomic claim (:meth:`RunStore.claim_run`) and by a job whose run was taken or
+    cancelled before it started (:meth:`RunStore.mark_running`).
     """
 
 
@@ -71,7 +111,11 @@ class RunRecord:
         artifacts: name -> path of files the run produced (``"log"`` is the job's log file).
         result: final summary written by the job.
         effective_status: ``status``, except that an active run whose process is gone or silent
-            reads as ``"interrupted"`` (see :meth:`RunStore.effective_status`).
+            reads as ``"interrupted"``, or as ``"failed"`` when the job's log ends with its own
+            ``mro: error:`` line (it could not record its end; see :meth:`RunStore.effective_status`).
+        effective_error: the reason to show with ``effective_status``: ``error``, or for a run
+            whose process is gone, the job's last error line from its log or why it reads
+            interrupted. Not a column: computed when the record is read.
     """
 
     id: str
@@ -92,6 +136,7 @@ class RunRecord:
     artifacts: dict[str, str]
     result: Any
     effective_status: str = ""
+    effective_error: str | None = None
 
     @property
     def is_active(self) -> bool:

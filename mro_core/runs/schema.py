@@ -17,7 +17,7 @@ from pathlib import Path
 import json
 from typing import Any, Callable, Iterator, Mapping
 
-from mro_core.runs.records import StoreError
+from mro_core.runs.records import ReadOnlyStore, StoreError, StoreGone
 
 logger = logging.getLogger(__name__)
 
@@ -141,23 +141,101 @@ class Database:
     re-entrant lock); a connection inherited through ``fork`` is kept referenced, never used or
     closed, and the child opens its own.
 
+    The file is watched: an open connection keeps a deleted or replaced file alive, so its writes
+    would succeed into a file nobody reads. Every write first checks that ``path`` still names the
+    file that was opened (device and inode; one ``stat``) and raises :class:`StoreGone` if not.
+    Reads are not checked: they keep showing the file that was opened (a replacement cannot be
+    followed safely anyway: SQLite leaves the old file's ``-wal`` beside the new one).
+
+    Read-only mode (an archived workspace, a read-only mount, a file without write permission):
+    opened with SQLite's ``mode=ro`` (or, where even the ``-shm`` index cannot be created,
+    ``immutable=1``), never migrated; reads work, every write raises :class:`ReadOnlyStore`.
+
     Args:
         path: the database file.
         busy_timeout: seconds to wait for another writer's lock.
+        readonly: True opens read-only; False read-write only; None (default) read-write, falling
+            back to read-only when the file exists but cannot be opened for writing.
     """
 
-    def __init__(self, path: str | os.PathLike[str], busy_timeout: float) -> None:
+    def __init__(self, path: str | os.PathLike[str], busy_timeout: float, readonly: bool | None = None) -> None:
         self.path = Path(path)
         self.busy_timeout = float(busy_timeout)
+        self.readonly = bool(readonly)
+        self._fallback_readonly = readonly is None
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
         self._owner_pid = -1
         self._inherited: list[sqlite3.Connection] = []  # kept open on purpose (see the docstring)
+        self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the file opened
         with self._lock:
             self._connection()
 
     # -- connection ------------------------------------------------------------------------------
     def _open(self) -> sqlite3.Connection:
+        if self.readonly:
+            return self._open_readonly()
+        try:
+            return self._open_readwrite()
+        except StoreError as e:
+            low = str(e).lower()
+            if not (self._fallback_readonly and self.path.is_file()
+                    and ("readonly" in low or "read-only" in low or "unable to open" in low)):
+                raise
+            logger.info("run store %s cannot be opened for writing (%s); opening it read-only", self.path, e)
+            self.readonly = True
+            return self._open_readonly()
+
+    def _open_readonly(self) -> sqlite3.Connection:
+        """A read-only connection: ``mode=ro`` when SQLite can use (or create) the ``-shm`` index,
+        else ``immutable=1`` (then changes still in a ``-wal`` file are not visible)."""
+        if not self.path.is_file():
+            raise StoreError(
+                f"{self.path.parent} is read-only and holds no run store; pass a writable --workspace"
+            )
+        uri = self.path.resolve().as_uri()
+        conn, err = None, None
+        for query in ("?mode=ro", "?mode=ro&immutable=1"):
+            try:
+                conn = sqlite3.connect(uri + query, uri=True, timeout=self.busy_timeout, isolation_level=None,
+                                       check_same_thread=False)
+                conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+            except sqlite3.Error as e:
+                err = e
+                if conn is not None:
+                    conn.close()
+                conn = None
+                continue
+            if "immutable" in query and Path(f"{self.path}-wal").exists():
+                logger.info("run store %s opened read-only and immutable: changes still in its -wal file "
+                            "are not visible", self.path)
+            break
+        if conn is None:
+            assert err is not None
+            raise self._error(err, "open (read-only)") from err
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"run store {self.path} has schema version {version}, newer than this MRO "
+                    f"understands ({SCHEMA_VERSION}); upgrade MRO or use another --workspace"
+                )
+            if version < SCHEMA_VERSION:
+                why = (f"its latest changes are in {self.path.name}-wal, which cannot be replayed in a read-only folder"
+                       if Path(f"{self.path}-wal").exists() else f"it has schema version {version}, which cannot be upgraded there")
+                raise StoreError(
+                    f"run store {self.path} is read-only and {why}; copy the workspace to a writable folder"
+                )
+        except sqlite3.Error as e:
+            conn.close()
+            raise self._error(e, "open (read-only)") from e
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _open_readwrite(self) -> sqlite3.Connection:
         try:
             conn = sqlite3.connect(
                 self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
@@ -189,7 +267,33 @@ class Database:
                 self._inherited.append(self._conn)
             self._conn = self._open()
             self._owner_pid = pid
+            self._identity = self._current_identity()
         return self._conn
+
+    def _current_identity(self) -> tuple[int, int] | None:
+        """(device, inode) of the file at ``path`` now; None when there is none."""
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            raise StoreError(f"run store {self.path}: cannot stat it: {e.strerror or e}; check the workspace folder") from e
+        return (st.st_dev, st.st_ino)
+
+    def _gone(self) -> StoreGone | None:
+        """Why the file this instance opened is no longer the one at ``path`` (None when it is)."""
+        now = self._current_identity()
+        if now == self._identity:
+            return None
+        if now is None:
+            return StoreGone(
+                f"run store {self.path} was deleted while this process used it; its writes would be "
+                "lost, so it stops (checkpoints on disk are intact; resume the run in a restored store)"
+            )
+        return StoreGone(
+            f"run store {self.path} was replaced by another file while this process used it; "
+            "stopping instead of writing into the old one (resume the run in the new store)"
+        )
 
     def _error(self, e: sqlite3.Error, action: str) -> StoreError:
         msg = str(e).strip() or type(e).__name__
@@ -211,9 +315,13 @@ class Database:
         """One short write transaction, taking the write lock up front."""
         with self._lock:
             conn = self._connection()
+            self.check_writable()
+            gone = self._gone()
+            if gone is not None:
+                raise gone
             try:
                 conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as e:
+            except sqlite3.Error as e:
                 raise self._error(e, action) from e
             try:
                 yield conn
@@ -223,7 +331,10 @@ class Database:
                     conn.execute("ROLLBACK")
                 except sqlite3.Error:
                     pass  # the failed COMMIT may already have rolled back; the original error wins
-                if isinstance(exc, sqlite3.OperationalError):
+                # Any SQLite failure (locked, disk full, "database disk image is malformed" on a file
+                # damaged mid-run) is one line; an IntegrityError stays for the callers, which turn
+                # a foreign-key failure into RunNotFound.
+                if isinstance(exc, sqlite3.Error) and not isinstance(exc, sqlite3.IntegrityError):
                     raise self._error(exc, action) from exc
                 raise
 
@@ -233,8 +344,19 @@ class Database:
             conn = self._connection()
             try:
                 yield conn
-            except sqlite3.OperationalError as e:
+            except sqlite3.Error as e:
                 raise self._error(e, action) from e
+
+    def check_writable(self) -> None:
+        """Raise :class:`ReadOnlyStore` (one line) when this store was opened read-only.
+
+        Launchers call it before any work, so a search on a read-only workspace is refused at once.
+        """
+        if self.readonly:
+            raise ReadOnlyStore(
+                f"workspace {self.path.parent} is read-only (opened for reading only): runs cannot be "
+                "started or changed here; copy it to a writable folder or pass another --workspace"
+            )
 
     def close(self) -> None:
         """Close this instance's connection (a later call reopens it)."""

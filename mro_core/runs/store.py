@@ -14,9 +14,22 @@ records, statuses and errors in :mod:`mro_core.runs.records`.
 
 Liveness is not stored, it is read: a run recorded as ``queued``/``running`` whose process is gone,
 or whose heartbeat is older than ``stale_after`` seconds, reads as ``interrupted``
-(:meth:`RunStore.effective_status`). A crashed or killed job therefore never shows as running
-forever, and nothing has to clean up after it. Process ids are only meaningful on the machine that
-started the job; the workspace is meant to be local. No torch here: opening the store is cheap.
+(:meth:`RunStore.effective_status`), or as ``failed`` when the dead job's log ends with its own
+``mro: error:`` line (it could not record its end: a full disk, a store deleted under it). A crashed
+or killed job therefore never shows as running forever, and nothing has to clean up after it.
+Process ids are only meaningful on the machine that started the job; the workspace is meant to be
+local. No torch here: opening the store is cheap.
+
+Ownership: starting a run is one atomic claim (:meth:`RunStore.claim_run`), so two launchers (two
+``mro runs resume``, a CLI and a dashboard) never both start it. While a run is ``queued``, its
+``pid`` is its owner: the creator or claimer, then the job once the launcher hands it over
+(:meth:`RunStore.hand_over`); the job may only mark a run running that it owns
+(:meth:`RunStore.mark_running`).
+
+Faults: every SQLite failure is one :class:`StoreError` line; a workspace that cannot be written
+opens read-only (reads work, writes raise :class:`ReadOnlyStore`); a row that cannot be decoded is
+skipped by listings and named by :meth:`RunStore.get_run` (:class:`DamagedRow`); a store file deleted
+or replaced under a process stops its writes (:class:`StoreGone`) instead of losing them.
 """
 
 from __future__ import annotations
@@ -40,12 +53,16 @@ from mro_core.runs.records import (
     TERMINAL_STATUSES,
     Event,
     RunNotFound,
+    DamagedRow,
+    RESUMABLE_STATUSES,
+    RunBusy,
     RunRecord,
     StoreError,
     check_status,
     mask_bits,
     pid_alive,
 )
+from mro_core.runs.logs import last_error
 from mro_core.runs.schema import Database, filtered, from_json, to_json
 
 logger = logging.getLogger(__name__)
@@ -66,7 +83,8 @@ _UPDATABLE = (
     "epoch", "total_epochs", "checkpoint", "artifacts", "result",
 )
 
-_RUN_COLUMNS = tuple(f.name for f in dataclasses.fields(RunRecord) if f.name != "effective_status")
+_RUN_COLUMNS = tuple(f.name for f in dataclasses.fields(RunRecord) if f.name not in ("effective_status", "effective_error"))
+_NUMERIC_COLUMNS = ("pid", "heartbeat", "created", "started", "finished", "progress", "epoch", "total_epochs")
 _RUN_SELECT = ", ".join(_RUN_COLUMNS)
 
 
@@ -99,6 +117,9 @@ class RunStore(Database):
         workspace: folder holding the database (created if missing). Default ``runs/``.
         busy_timeout: seconds to wait for another writer's lock.
         stale_after: seconds without a heartbeat after which a live pid reads as interrupted.
+        readonly: open for reading only (``runs list|show`` and the dashboard's views work; every
+            write raises :class:`ReadOnlyStore`). Default: detected, i.e. read-only when the
+            workspace or its database cannot be written (a read-only mount, an archived folder).
 
     Raises:
         StoreError: the workspace cannot be created or the database cannot be opened / upgraded.
@@ -110,6 +131,7 @@ class RunStore(Database):
         *,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT_S,
         stale_after: float = DEFAULT_STALE_AFTER_S,
+        readonly: bool | None = None,
     ) -> None:
         if busy_timeout <= 0 or stale_after <= 0:
             raise ValueError(
@@ -117,14 +139,20 @@ class RunStore(Database):
             )
         self.workspace = Path(workspace)
         self.stale_after = float(stale_after)
-        try:
-            self.workspace.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise StoreError(
-                f"cannot use run workspace {self.workspace}: {e.strerror or e}; "
-                "pass a writable folder (--workspace)"
-            ) from e
-        super().__init__(self.workspace / DB_NAME, busy_timeout)
+        db = self.workspace / DB_NAME
+        if readonly is None and self.workspace.is_dir() and (
+            not os.access(self.workspace, os.W_OK) or (db.exists() and not os.access(db, os.W_OK))
+        ):
+            readonly = True  # os.access reports a read-only mount even to root
+        if not readonly:
+            try:
+                self.workspace.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise StoreError(
+                    f"cannot use run workspace {self.workspace}: {e.strerror or e}; "
+                    "pass a writable folder (--workspace)"
+                ) from e
+        super().__init__(db, busy_timeout, readonly)
 
     def __enter__(self) -> RunStore:
         return self
@@ -133,13 +161,14 @@ class RunStore(Database):
         self.close()
 
     def __repr__(self) -> str:
-        return f"RunStore(workspace={str(self.workspace)!r}, stale_after={self.stale_after:g})"
+        ro = ", readonly=True" if self.readonly else ""
+        return f"RunStore(workspace={str(self.workspace)!r}, stale_after={self.stale_after:g}{ro})"
 
     # -- runs ------------------------------------------------------------------------------------
     def create_run(
         self, name: str, kind: str, config: Mapping[str, Any], total_epochs: int | None = None
     ) -> str:
-        """Record a new run as ``queued``.
+        """Record a new run as ``queued``, owned by this process (its pid) until a job takes it.
 
         Args:
             name: human label.
@@ -168,20 +197,40 @@ class RunStore(Database):
             else:  # 20 collisions in 2^32 ids means something else is wrong
                 raise RuntimeError("could not draw an unused run id")
             conn.execute(
-                "INSERT INTO runs (id, name, kind, config, status, created, total_epochs) "
-                "VALUES (?, ?, ?, ?, 'queued', ?, ?)",
-                (run_id, str(name), kind, cfg, now, None if total_epochs is None else int(total_epochs)),
+                "INSERT INTO runs (id, name, kind, config, status, pid, created, total_epochs) "
+                "VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)",
+                (run_id, str(name), kind, cfg, os.getpid(), now, None if total_epochs is None else int(total_epochs)),
             )
         logger.debug("created run %s (%s, %s)", run_id, kind, name)
         return run_id
 
+    def _damaged(self, run_id: Any, column: str, why: str) -> DamagedRow:
+        return DamagedRow(
+            f"run {run_id} in {self.path} is damaged ({why} in its {column!r} column); "
+            "`mro runs list` shows the others; delete it or restore the store from a copy",
+            run_id=str(run_id), column=column,
+        )
+
     def _record(self, row: sqlite3.Row | tuple, now: float) -> RunRecord:
+        """A row decoded and checked; :class:`DamagedRow` names the first column that is not sane."""
         d = dict(zip(_RUN_COLUMNS, row))
-        d["config"] = from_json(d["config"], {})
-        d["artifacts"] = from_json(d["artifacts"], {})
-        d["result"] = from_json(d["result"])
+        for col, default, typ in (("config", {}, dict), ("artifacts", {}, dict), ("result", None, object)):
+            try:
+                d[col] = from_json(d[col], default)
+            except (ValueError, TypeError):
+                raise self._damaged(d["id"], col, "bad JSON") from None
+            if not isinstance(d[col], typ):
+                raise self._damaged(d["id"], col, f"a JSON {type(d[col]).__name__} where an object belongs")
+        if d["status"] not in STATUSES:
+            raise self._damaged(d["id"], "status", f"unknown status {d['status']!r}")
+        for col in _NUMERIC_COLUMNS:
+            v = d[col]
+            if (v is None and col != "created") or (isinstance(v, (int, float)) and not isinstance(v, bool)):
+                continue
+            raise self._damaged(d["id"], col, f"{v!r} where a number belongs")
         rec = RunRecord(**d)
-        return dataclasses.replace(rec, effective_status=self._effective(rec, now))
+        status, error = self._effective(rec, now)
+        return dataclasses.replace(rec, effective_status=status, effective_error=error)
 
     def get_run(self, run_id: str) -> RunRecord:
         """The run with this id.
@@ -195,12 +244,16 @@ class RunStore(Database):
             raise RunNotFound(run_id, self.workspace)
         return self._record(row, time.time())
 
-    def list_runs(self, kind: str | None = None, *, limit: int | None = None) -> list[RunRecord]:
-        """Runs, newest first.
+    def list_runs(
+        self, kind: str | None = None, *, limit: int | None = None, damaged: list[str] | None = None
+    ) -> list[RunRecord]:
+        """Runs, newest first; a damaged row is skipped (with a warning), never fatal to the list.
 
         Args:
             kind: only runs of this kind (one of :data:`KINDS`), or all.
-            limit: at most this many.
+            limit: at most this many rows are read (damaged ones included).
+            damaged: if given, the ids of skipped damaged rows are appended to it (for a note
+                like "skipped 1 damaged run(s): a1b2c3d4"); :meth:`get_run` on one names the column.
         """
         if kind is not None and kind not in KINDS:
             raise ValueError(f"unknown run kind {kind!r}; allowed: {', '.join(KINDS)}")
@@ -216,7 +269,15 @@ class RunStore(Database):
         with self._read("list runs") as conn:
             rows = conn.execute(sql, args).fetchall()
         now = time.time()
-        return [self._record(r, now) for r in rows]
+        out = []
+        for r in rows:
+            try:
+                out.append(self._record(r, now))
+            except DamagedRow as e:
+                logger.warning("run store %s: run %s has a damaged %s column; skipped", self.path, e.run_id, e.column)
+                if damaged is not None:
+                    damaged.append(str(e.run_id))
+        return out
 
     def update_run(self, run_id: str, **fields: Any) -> None:
         """Set some columns of a run.
@@ -258,23 +319,128 @@ class RunStore(Database):
             row = conn.execute("SELECT artifacts FROM runs WHERE id = ?", (run_id,)).fetchone()
             if row is None:
                 raise RunNotFound(run_id, self.workspace)
-            merged = {**from_json(row[0], {}), **{str(k): str(v) for k, v in artifacts.items()}}
+            try:
+                have = from_json(row[0], {})
+            except ValueError:
+                raise self._damaged(run_id, "artifacts", "bad JSON") from None
+            if not isinstance(have, dict):
+                raise self._damaged(run_id, "artifacts", "a JSON value that is not an object")
+            merged = {**have, **{str(k): str(v) for k, v in artifacts.items()}}
             conn.execute("UPDATE runs SET artifacts = ? WHERE id = ?", (to_json(merged, "artifacts"), run_id))
+
+    # -- ownership: who may start a run -----------------------------------------------------------
+    # While a run is ``queued`` its ``pid`` names its owner: the process that created or claimed it
+    # (a launcher), then the job's own process once the launcher hands it over. Claiming, handing
+    # over and marking running are compare-and-set updates in one write transaction each, so of
+    # two processes starting the same run exactly one wins (no schema change: v1 stores keep opening).
+    def claim_run(self, run_id: str, owner: int | None = None) -> RunRecord:
+        """Atomically take a run for starting: it becomes ``queued``, owned by ``owner``.
+
+        Allowed when the run is failed / cancelled / interrupted, when it is queued or running but
+        its process is gone or silent (it reads ``interrupted``), or when it is queued and already
+        owned by ``owner`` (the creator starting its new run). Status, owner and liveness are read
+        and written under one write lock, so two claimers cannot both succeed.
+
+        Args:
+            run_id: the run.
+            owner: the claiming process id (default: this process).
+
+        Returns:
+            The run as claimed (``queued``, ``pid == owner``, ``finished`` and ``error`` cleared).
+
+        Raises:
+            RunNotFound: no such run.
+            RunBusy: the run is done, or another live process holds it (one line naming its pid).
+        """
+        owner = os.getpid() if owner is None else int(owner)
+        now = time.time()
+        with self._write("claim a run") as conn:
+            row = conn.execute(f"SELECT {_RUN_SELECT} FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None:
+                raise RunNotFound(run_id, self.workspace)
+            rec = self._record(row, now)  # liveness judged under the lock
+            if rec.status == "done":
+                raise RunBusy(f"run {run_id} is already done; start a new search to train again")
+            own_new = rec.status == "queued" and rec.pid == owner
+            if not (own_new or rec.effective_status in RESUMABLE_STATUSES):
+                raise RunBusy(
+                    f"run {run_id} is already {rec.effective_status} (pid {rec.pid}): another process started it; "
+                    f"cancel it first (`mro runs cancel {run_id}`)"
+                )
+            cur = conn.execute(  # compare-and-set on what was read (the lock already excludes writers)
+                "UPDATE runs SET status = 'queued', pid = ?, heartbeat = ?, finished = NULL, error = NULL "
+                "WHERE id = ? AND status = ? AND pid IS ?",
+                (owner, now, run_id, rec.status, rec.pid),
+            )
+            if cur.rowcount != 1:
+                raise RunBusy(f"run {run_id} changed while it was being claimed; try again")
+        return self.get_run(run_id)
+
+    def hand_over(self, run_id: str, from_pid: int, to_pid: int) -> bool:
+        """The launcher gives its claimed run to the job it started (``pid`` from ``from_pid`` to ``to_pid``).
+
+        Returns:
+            True when the job owns the run now (handed over, or the job already marked itself
+            running or even finished); False when it was cancelled or claimed by another process
+            meanwhile, and the job must be stopped.
+        """
+        now = time.time()
+        with self._write("hand a run to its job") as conn:
+            cur = conn.execute(
+                "UPDATE runs SET pid = ?, heartbeat = ? WHERE id = ? AND status = 'queued' AND pid = ?",
+                (int(to_pid), now, run_id, int(from_pid)),
+            )
+            if cur.rowcount == 1:
+                return True
+            row = conn.execute("SELECT pid FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise RunNotFound(run_id, self.workspace)
+        return row[0] == int(to_pid)
+
+    def cancel_queued(self, run_id: str, error: str) -> bool:
+        """Mark a run ``cancelled`` if it is still ``queued`` (compare-and-set); whether it was."""
+        with self._write("cancel a queued run") as conn:
+            cur = conn.execute(
+                "UPDATE runs SET status = 'cancelled', finished = ?, error = ? WHERE id = ? AND status = 'queued'",
+                (time.time(), error, run_id),
+            )
+            if cur.rowcount == 0 and conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
+                raise RunNotFound(run_id, self.workspace)
+            return cur.rowcount == 1
 
     def mark_running(self, run_id: str, pid: int | None = None) -> None:
         """Called by the job as it starts: status ``running``, its pid, a fresh heartbeat.
 
-        Clears ``finished`` and ``error`` so a resumed run starts clean; keeps the first ``started``.
+        Conditional: the run must be ``queued`` and owned by this process, its parent (the
+        launcher, before the hand-over) or ``pid``; or already ``running`` as ``pid``. Clears
+        ``finished`` and ``error`` so a resumed run starts clean; keeps the first ``started``.
+
+        Raises:
+            RunNotFound: no such run.
+            RunBusy: the run was cancelled before the job started, or another process owns it;
+                this job must not run.
         """
         now = time.time()
+        me = os.getpid() if pid is None else int(pid)
         with self._write("mark a run running") as conn:
             cur = conn.execute(
                 "UPDATE runs SET status = 'running', pid = ?, heartbeat = ?, "
-                "started = COALESCE(started, ?), finished = NULL, error = NULL WHERE id = ?",
-                (os.getpid() if pid is None else int(pid), now, now, run_id),
+                "started = COALESCE(started, ?), finished = NULL, error = NULL "
+                "WHERE id = ? AND ((status = 'queued' AND pid IN (?, ?, ?)) OR (status = 'running' AND pid = ?))",
+                (me, now, now, run_id, me, os.getpid(), os.getppid(), me),
             )
-            if cur.rowcount == 0:
-                raise RunNotFound(run_id, self.workspace)
+            if cur.rowcount == 1:
+                return
+            row = conn.execute("SELECT status, pid FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise RunNotFound(run_id, self.workspace)
+        status, owner = row
+        if status == "cancelled":
+            raise RunBusy(f"run {run_id} was cancelled before its job started; this job does not start")
+        raise RunBusy(
+            f"run {run_id} is {status} and owned by pid {owner}, not this job (pid {me}): another "
+            "process claimed it; this job does not start"
+        )
 
     def heartbeat(self, run_id: str, epoch: int | None = None, progress: float | None = None) -> None:
         """Record a sign of life, optionally with the current epoch and progress (0..1)."""
@@ -328,50 +494,65 @@ class RunStore(Database):
             conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
 
     # -- liveness --------------------------------------------------------------------------------
-    def _effective(self, rec: RunRecord, now: float) -> str:
+    def _effective(self, rec: RunRecord, now: float) -> tuple[str, str | None]:
+        """(status, reason) a reader should show; only active rows whose process is gone cost more
+        than a comparison (a ``kill(pid, 0)``, and for a dead pid one read of the log's last block)."""
         if rec.status not in ACTIVE_STATUSES:
-            return rec.status
+            return rec.status, rec.error
         last_seen = rec.heartbeat or rec.started or rec.created
         if rec.pid is None:
-            # Created but never launched: only abandoned once it has waited too long.
-            return "interrupted" if now - last_seen > self.stale_after else rec.status
+            # Created but never launched (an old store's row): only abandoned once it waited too long.
+            if now - last_seen > self.stale_after:
+                return "interrupted", rec.error or "the job was never started"
+            return rec.status, rec.error
         if not pid_alive(rec.pid):
-            return "interrupted"
+            # The job (or, while queued, its launcher) is gone without recording its end. A job
+            # that could not write the store (disk full, store deleted) still printed why.
+            msg = last_error(rec.log_path)
+            if msg is not None:
+                return "failed", f"{msg} (from the job's log: the store could not record it)"
+            return "interrupted", rec.error or "the job stopped without reporting (crash, kill, or a store it could not write)"
         if now - last_seen > self.stale_after:
-            return "interrupted"  # hung, or the pid now belongs to another process
-        return rec.status
+            # hung, or the pid now belongs to another process
+            return "interrupted", rec.error or f"no sign of life for {now - last_seen:.0f} s (hung, or its pid was reused)"
+        return rec.status, rec.error
 
     def effective_status(self, record: RunRecord | str) -> str:
         """The status a reader should show, checked now.
 
         ``queued``/``running`` becomes ``interrupted`` when the recorded pid is dead (or a zombie),
         when it is alive but the heartbeat is older than ``stale_after`` seconds, or when a run that
-        was never launched has waited longer than that. Other statuses are returned as stored.
+        was never launched has waited longer than that. A dead job whose log's latest attempt ends
+        with an ``mro: error:`` line reads ``failed`` (it could not record it: a full disk, a store
+        deleted under it); ``RunRecord.effective_error`` then holds that line. Other statuses are
+        returned as stored.
 
         Args:
             record: a record or a run id.
         """
         rec = self.get_run(record) if isinstance(record, str) else record
-        return self._effective(rec, time.time())
+        return self._effective(rec, time.time())[0]
 
     def reconcile(self) -> list[str]:
-        """Persist ``interrupted`` for active runs whose process is gone or silent.
+        """Persist the effective status (``interrupted``, or ``failed`` from the job's log) and its
+        reason for active runs whose process is gone or silent.
 
         A compare-and-set on the heartbeat makes this safe against a job that wakes up meanwhile.
 
         Returns:
-            The ids that were marked interrupted.
+            The ids that were marked.
         """
+        if self.readonly:
+            return []  # persisting is a write; readers still see the effective status
         marked = []
         now = time.time()
         for rec in self.list_runs():
-            if rec.status in ACTIVE_STATUSES and rec.effective_status == "interrupted":
+            if rec.status in ACTIVE_STATUSES and rec.effective_status not in ACTIVE_STATUSES:
                 with self._write("mark a run interrupted") as conn:
                     cur = conn.execute(
-                        "UPDATE runs SET status = 'interrupted', finished = ?, "
-                        "error = COALESCE(error, 'the job stopped without reporting (crash or kill)') "
-                        "WHERE id = ? AND status = ? AND heartbeat IS ?",
-                        (now, rec.id, rec.status, rec.heartbeat),
+                        "UPDATE runs SET status = ?, finished = ?, error = ? "
+                        "WHERE id = ? AND status = ? AND pid IS ? AND heartbeat IS ?",
+                        (rec.effective_status, now, rec.effective_error, rec.id, rec.status, rec.pid, rec.heartbeat),
                     )
                 if cur.rowcount:
                     marked.append(rec.id)
@@ -410,6 +591,57 @@ class RunStore(Database):
                 raise RunNotFound(run_id, self.workspace) from e
             return int(cur.lastrowid or 0)
 
+    def sync_epoch_events(self, run_id: str, history: Sequence[Mapping[str, Any]], kind: str = "epoch") -> list[int]:
+        """Write the epochs of ``history`` that are missing from the run's events; the epochs written.
+
+        A job saves its checkpoint, then logs the epoch's event: a kill in between loses the event,
+        while the checkpoint's history keeps the epoch. On resume (and at the end) the job calls
+        this with the checkpoint's history, so the store and the checkpoint agree again. One
+        transaction; events already there are kept as they are (same ids), so it is idempotent.
+        The run's ``epoch`` (and ``progress``, when ``total_epochs`` is known) move up to the
+        history's last epoch, never down.
+
+        Args:
+            run_id: the run.
+            history: the checkpoint's per-epoch records, each a JSON-serializable dict with an
+                integer ``"epoch"``.
+            kind: the event kind the job logs them as.
+
+        Raises:
+            RunNotFound: no such run.
+            ValueError: an entry without an integer epoch, or not JSON-serializable.
+        """
+        entries = []
+        for i, h in enumerate(history):
+            try:
+                epoch = int(h["epoch"])
+            except (KeyError, TypeError, ValueError) as e:
+                raise ValueError(f"history entry {i} has no integer 'epoch' ({e})") from None
+            entries.append((epoch, to_json(dict(h), f"history entry {i}")))
+        now = time.time()
+        with self._write("reconcile epoch events") as conn:
+            row = conn.execute("SELECT total_epochs FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None:
+                raise RunNotFound(run_id, self.workspace)
+            have = {r[0] for r in conn.execute(
+                "SELECT epoch FROM events WHERE run_id = ? AND kind = ? AND keyed = 1", (run_id, kind))}
+            todo = [(e, js) for e, js in entries if e not in have]
+            conn.executemany(
+                "INSERT INTO events (run_id, epoch, kind, keyed, payload, time) VALUES (?, ?, ?, 1, ?, ?) "
+                "ON CONFLICT (run_id, kind, epoch) WHERE keyed = 1 DO NOTHING",
+                [(run_id, e, kind, js, now) for e, js in todo],
+            )
+            if entries:
+                last = max(e for e, _ in entries)
+                conn.execute("UPDATE runs SET epoch = MAX(COALESCE(epoch, 0), ?) WHERE id = ?", (last, run_id))
+                if row[0]:
+                    conn.execute("UPDATE runs SET progress = MAX(progress, ?) WHERE id = ?",
+                                 (min(1.0, last / row[0]), run_id))
+        if todo:
+            logger.info("run %s: wrote %d epoch event(s) missing from the store: %s", run_id, len(todo),
+                        [e for e, _ in todo])
+        return [e for e, _ in todo]
+
     def events(
         self, run_id: str, kind: str | None = None, since_id: int | None = None, *, limit: int | None = None
     ) -> list[Event]:
@@ -434,7 +666,15 @@ class RunStore(Database):
             rows = conn.execute(sql, args).fetchall()
             if not rows and conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
                 raise RunNotFound(run_id, self.workspace)
-        return [Event(id=r[0], run_id=r[1], kind=r[2], epoch=r[3], payload=json.loads(r[4]), time=r[5]) for r in rows]
+        out, bad = [], 0
+        for r in rows:
+            try:
+                out.append(Event(id=r[0], run_id=r[1], kind=r[2], epoch=r[3], payload=json.loads(r[4]), time=r[5]))
+            except (ValueError, TypeError):
+                bad += 1
+        if bad:
+            logger.warning("run store %s: run %s has %d damaged event row(s) (bad JSON); skipped", self.path, run_id, bad)
+        return out
 
     # -- masks -----------------------------------------------------------------------------------
     def put_masks(self, run_id: str, rows: Sequence[Mapping[str, Any]], split: str, source: str) -> int:
@@ -496,4 +736,16 @@ class RunStore(Database):
             rows = conn.execute(sql, args).fetchall()
             if not rows and conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
                 raise RunNotFound(run_id, self.workspace)
-        return [{"mask": m, "split": s, "source": src, "mflops": f, **json.loads(js)} for m, s, src, f, js in rows]
+        out, bad = [], 0
+        for m, sp, src, f, js in rows:
+            try:
+                metrics = json.loads(js)
+                if not isinstance(metrics, dict):
+                    raise TypeError("metrics are not an object")
+            except (ValueError, TypeError):
+                bad += 1
+                continue
+            out.append({"mask": m, "split": sp, "source": src, "mflops": f, **metrics})
+        if bad:
+            logger.warning("run store %s: run %s has %d damaged mask row(s) (bad JSON); skipped", self.path, run_id, bad)
+        return out

@@ -4,6 +4,7 @@ code 2, no traceback, nothing on stdout."""
 from __future__ import annotations
 
 import pickle
+import sqlite3
 
 import numpy as np
 import pytest
@@ -91,6 +92,33 @@ def files(tmp_path_factory):
                         **{f"{s}_label": np.array([0, 1, 0, 1, 0, 1]) for s in ("train", "valid", "test")})
     f["odd_name"] = d / "features.bin"
     f["odd_name"].write_bytes(b"x")
+    # run stores (issue 14, 2b / 5b): a run row with bad JSON; a file damaged in place
+    from mro_core.runs.store import RunStore
+
+    s = RunStore(d / "damaged_ws")
+    f["damaged_id"] = s.create_run("damaged", "search", {})
+    s.create_run("fine", "search", {})
+    s.close()
+    con = sqlite3.connect(d / "damaged_ws" / "mro.sqlite")
+    con.execute("UPDATE runs SET config = '{bad' WHERE id = ?", (f["damaged_id"],))
+    con.commit()
+    con.close()
+    f["damaged_ws"] = d / "damaged_ws"
+    s = RunStore(d / "damaged_ws")
+    f["done_id"] = s.create_run("finished", "search", {"argv": ["search"]})
+    s.finish(f["done_id"], "done")
+    s.close()
+    s = RunStore(d / "broken_ws")
+    for _ in range(3):
+        s.create_run("r", "search", {"pad": "x" * 3000})
+    s.close()
+    with open(d / "broken_ws" / "mro.sqlite", "r+b") as fh:
+        fh.seek(4096)
+        fh.write(b"\xff" * 8192)
+    f["broken_ws"] = d / "broken_ws"
+    (d / "text_ws").mkdir()
+    (d / "text_ws" / "mro.sqlite").write_bytes(b"this is not sqlite" * 100)
+    f["text_ws"] = d / "text_ws"
     return f
 
 
@@ -161,6 +189,10 @@ CASES = [
     ("bad window", ["train", "--window", "0", "--out", "{dir}/x.pt"], "--window"),
     ("warmup > epochs", ["search", *TINY, "--warmup", "5", "--workspace", "{dir}/ws"], "--warmup (5) is more than --epochs (1)"),
     ("unknown run", ["runs", "show", "nope", "--workspace", "{dir}/ws"], "mro runs list"),
+    ("run row damaged", ["runs", "show", "{damaged_id}", "--workspace", "{damaged_ws}"], "is damaged (bad JSON in its 'config' column)"),
+    ("resume a done run", ["runs", "resume", "{done_id}", "--workspace", "{damaged_ws}"], "is already done"),
+    ("store file damaged", ["runs", "list", "--workspace", "{broken_ws}"], "database disk image is malformed"),
+    ("store file is not a store", ["runs", "list", "--workspace", "{text_ws}"], "not an MRO run store"),
     ("bad lr", ["train", *TINY, "--lr", "-1", "--out", "{dir}/x.pt"], "'lr' must be > 0"),
     ("batch vs heads", ["train", *TINY, "--d-model", "10", "--out", "{dir}/x.pt"], "divisible"),
     ("synthetic planted", ["data", "synthetic", "--planted", "T->Q", "--out", "{dir}/s.npz"], "unknown path"),

@@ -12,7 +12,7 @@ from mro_core.config import SyntheticConfig
 from mro_core.data.npz import save_npz
 from mro_core.data.synthetic import make_synthetic
 from mro_core.runs import worker
-from mro_core.runs.api import RunStateError, SearchRefused, create_search_run, resume_run, submit_search, worker_command
+from mro_core.runs.api import RunBusy, RunStateError, SearchRefused, create_search_run, resume_run, submit_search, worker_command
 from mro_core.runs.launcher import spawn
 from mro_core.runs.request import RequestError, SearchRequest, prepare
 from mro_core.runs.store import RunStore
@@ -80,7 +80,7 @@ def test_the_worker_in_process_records_failed(store: RunStore, tmp_path: Path):
 def test_resume_refuses_active_done_and_runs_without_a_request(store: RunStore):
     live = store.create_run("live", "search", {"request": {}})
     store.mark_running(live)  # this test process plays the job: its pid is alive
-    with pytest.raises(RunStateError, match="still running; cancel it first"):
+    with pytest.raises(RunBusy, match=r"already running \(pid \d+\): another process started it; cancel it first"):
         resume_run(store, live)
     rid = store.create_run("x", "search", {})
     store.finish(rid, "done")

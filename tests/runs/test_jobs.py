@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -49,6 +50,12 @@ store.log_event(rid, "log", None, "ready")
 while True:
     time.sleep(0.01)
 """
+
+
+def _dead_pid_of_launcher() -> int:
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    return p.pid
 
 
 def _python(script: str, store: RunStore, rid: str) -> list[str]:
@@ -132,8 +139,12 @@ def test_cancel_finished_or_dead_runs(store: RunStore) -> None:
     store.finish(done, "done")
     assert cancel_job(store, done) == "done"
     queued = store.create_run("q", "search", {})  # never launched
-    assert cancel_job(store, queued) == "cancelled"
-    assert store.get_run(queued).error == "cancelled; the job was not running"
+    assert cancel_job(store, queued) == "cancelled"  # owned by this live process: not signalled
+    assert store.get_run(queued).error == "cancelled before its job started"
+    orphan = store.create_run("o", "search", {})
+    store.update_run(orphan, pid=_dead_pid_of_launcher())  # its launcher died before starting it
+    assert cancel_job(store, orphan) == "cancelled"
+    assert store.get_run(orphan).error == "cancelled; the job was not running"
 
 
 # ------------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -85,7 +86,8 @@ def test_run_roundtrip(store: RunStore) -> None:
     rec = store.get_run(rid)
     assert isinstance(rec, RunRecord)
     assert (rec.name, rec.kind, rec.config, rec.status, rec.total_epochs) == ("first", "search", cfg, "queued", 3)
-    assert rec.pid is None and rec.progress == 0.0 and rec.artifacts == {} and rec.result is None
+    assert rec.pid == os.getpid()  # the creator owns a new run until a job takes it
+    assert rec.progress == 0.0 and rec.artifacts == {} and rec.result is None
     assert rec.effective_status == "queued" and rec.is_active
 
     store.update_run(rid, checkpoint="runs/x.pt", artifacts={"table": "t.csv"}, result={"best": "011011"})
