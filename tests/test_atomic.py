@@ -169,7 +169,7 @@ def test_full_disk_under_the_workspace_records_the_run_failed(tiny_tmpfs, capsys
 
     The temp file is removed, so the store has room again to record `failed` with the cause (it
     used to read `interrupted` with no reason, the leftover temp keeping the disk full)."""
-    from mro_core.store import RunStore
+    from mro_core.runs.store import RunStore
 
     ws = tiny_tmpfs / "ws"
     rc = main(["search", "--n-train", "32", "--n-valid", "16", "--n-test", "16", "--epochs", "1", "--warmup", "0",

@@ -17,7 +17,12 @@ from pathlib import Path
 
 import mro_core
 from mro_core.config import to_dict
-from mro_core.runs.launcher import DEFAULT_CANCEL_TIMEOUT_S, JobManager, cancel_job, spawn
+from mro_core.runs.launcher import (
+    DEFAULT_CANCEL_TIMEOUT_S,
+    JobManager,
+    cancel_job,
+    spawn,
+)
 from mro_core.runs.records import RunBusy, RunStateError
 from mro_core.runs.request import PreparedSearch, SearchRefused, SearchRequest, prepare
 from mro_core.runs.store import RunStore

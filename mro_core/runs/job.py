@@ -17,7 +17,13 @@ from types import FrameType
 from typing import Any, Callable, Iterator, Sequence
 
 from mro_core.cancel import JobCancelled
-from mro_core.runs.records import ACTIVE_STATUSES, LAUNCHED_RUN_ENV, RunNotFound, StoreError, StoreGone
+from mro_core.runs.records import (
+    ACTIVE_STATUSES,
+    LAUNCHED_RUN_ENV,
+    RunNotFound,
+    StoreError,
+    StoreGone,
+)
 from mro_core.runs.store import RunStore
 
 logger = logging.getLogger(__name__)

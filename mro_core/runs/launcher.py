@@ -27,8 +27,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from mro_core.runs.records import ACTIVE_STATUSES, LAUNCHED_RUN_ENV, TERMINAL_STATUSES, RunBusy, RunNotFound, pid_alive
 from mro_core.runs.logs import tail  # noqa: F401 - re-exported: the launcher's callers read logs
+from mro_core.runs.records import (
+    ACTIVE_STATUSES,
+    LAUNCHED_RUN_ENV,
+    TERMINAL_STATUSES,
+    RunBusy,
+    RunNotFound,
+    pid_alive,
+)
 from mro_core.runs.store import RunStore
 
 logger = logging.getLogger(__name__)

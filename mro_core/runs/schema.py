@@ -8,13 +8,13 @@ transactions) that :class:`~mro_core.runs.store.RunStore` builds on.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sqlite3
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-import json
 from typing import Any, Callable, Iterator, Mapping
 
 from mro_core.runs.records import ReadOnlyStore, StoreError, StoreGone

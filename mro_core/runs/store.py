@@ -35,7 +35,6 @@ or replaced under a process stops its writes (:class:`StoreGone`) instead of los
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import math
 import os
@@ -43,27 +42,24 @@ import secrets
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
+from mro_core.runs.events import RunLog
+from mro_core.runs.logs import last_error
+from mro_core.runs.ownership import RunOwnership
 from mro_core.runs.records import (
     ACTIVE_STATUSES,
     KINDS,
-    LOG_EVENT_KINDS,
     STATUSES,
     TERMINAL_STATUSES,
-    Event,
-    RunNotFound,
     DamagedRow,
-    RESUMABLE_STATUSES,
-    RunBusy,
+    RunNotFound,
     RunRecord,
     StoreError,
     check_status,
-    mask_bits,
     pid_alive,
 )
-from mro_core.runs.logs import last_error
-from mro_core.runs.schema import Database, filtered, from_json, to_json
+from mro_core.runs.schema import from_json, to_json
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +72,6 @@ DEFAULT_BUSY_TIMEOUT_S = 10.0
 DEFAULT_STALE_AFTER_S = 120.0
 """A live pid whose heartbeat is older than this (seconds) reads as interrupted (hung, or a reused pid)."""
 
-_MASK_RESERVED = ("mask", "mflops", "split", "source", "time")
 _JSON_COLUMNS = ("config", "artifacts", "result")
 _UPDATABLE = (
     "name", "config", "status", "pid", "heartbeat", "started", "finished", "error", "progress",
@@ -91,7 +86,7 @@ _RUN_SELECT = ", ".join(_RUN_COLUMNS)
 # ------------------------------------------------------------------------------------------------
 # The store
 # ------------------------------------------------------------------------------------------------
-class RunStore(Database):
+class RunStore(RunLog, RunOwnership):
     """Runs, their events and their evaluated masks, in ``<workspace>/mro.sqlite``.
 
     Contract:
@@ -124,6 +119,8 @@ class RunStore(Database):
     Raises:
         StoreError: the workspace cannot be created or the database cannot be opened / upgraded.
     """
+
+    _run_select = _RUN_SELECT
 
     def __init__(
         self,
@@ -328,120 +325,6 @@ class RunStore(Database):
             merged = {**have, **{str(k): str(v) for k, v in artifacts.items()}}
             conn.execute("UPDATE runs SET artifacts = ? WHERE id = ?", (to_json(merged, "artifacts"), run_id))
 
-    # -- ownership: who may start a run -----------------------------------------------------------
-    # While a run is ``queued`` its ``pid`` names its owner: the process that created or claimed it
-    # (a launcher), then the job's own process once the launcher hands it over. Claiming, handing
-    # over and marking running are compare-and-set updates in one write transaction each, so of
-    # two processes starting the same run exactly one wins (no schema change: v1 stores keep opening).
-    def claim_run(self, run_id: str, owner: int | None = None) -> RunRecord:
-        """Atomically take a run for starting: it becomes ``queued``, owned by ``owner``.
-
-        Allowed when the run is failed / cancelled / interrupted, when it is queued or running but
-        its process is gone or silent (it reads ``interrupted``), or when it is queued and already
-        owned by ``owner`` (the creator starting its new run). Status, owner and liveness are read
-        and written under one write lock, so two claimers cannot both succeed.
-
-        Args:
-            run_id: the run.
-            owner: the claiming process id (default: this process).
-
-        Returns:
-            The run as claimed (``queued``, ``pid == owner``, ``finished`` and ``error`` cleared).
-
-        Raises:
-            RunNotFound: no such run.
-            RunBusy: the run is done, or another live process holds it (one line naming its pid).
-        """
-        owner = os.getpid() if owner is None else int(owner)
-        now = time.time()
-        with self._write("claim a run") as conn:
-            row = conn.execute(f"SELECT {_RUN_SELECT} FROM runs WHERE id = ?", (run_id,)).fetchone()
-            if row is None:
-                raise RunNotFound(run_id, self.workspace)
-            rec = self._record(row, now)  # liveness judged under the lock
-            if rec.status == "done":
-                raise RunBusy(f"run {run_id} is already done; start a new search to train again")
-            own_new = rec.status == "queued" and rec.pid == owner
-            if not (own_new or rec.effective_status in RESUMABLE_STATUSES):
-                raise RunBusy(
-                    f"run {run_id} is already {rec.effective_status} (pid {rec.pid}): another process started it; "
-                    f"cancel it first (`mro runs cancel {run_id}`)"
-                )
-            cur = conn.execute(  # compare-and-set on what was read (the lock already excludes writers)
-                "UPDATE runs SET status = 'queued', pid = ?, heartbeat = ?, finished = NULL, error = NULL "
-                "WHERE id = ? AND status = ? AND pid IS ?",
-                (owner, now, run_id, rec.status, rec.pid),
-            )
-            if cur.rowcount != 1:
-                raise RunBusy(f"run {run_id} changed while it was being claimed; try again")
-        return self.get_run(run_id)
-
-    def hand_over(self, run_id: str, from_pid: int, to_pid: int) -> bool:
-        """The launcher gives its claimed run to the job it started (``pid`` from ``from_pid`` to ``to_pid``).
-
-        Returns:
-            True when the job owns the run now (handed over, or the job already marked itself
-            running or even finished); False when it was cancelled or claimed by another process
-            meanwhile, and the job must be stopped.
-        """
-        now = time.time()
-        with self._write("hand a run to its job") as conn:
-            cur = conn.execute(
-                "UPDATE runs SET pid = ?, heartbeat = ? WHERE id = ? AND status = 'queued' AND pid = ?",
-                (int(to_pid), now, run_id, int(from_pid)),
-            )
-            if cur.rowcount == 1:
-                return True
-            row = conn.execute("SELECT pid FROM runs WHERE id = ?", (run_id,)).fetchone()
-        if row is None:
-            raise RunNotFound(run_id, self.workspace)
-        return row[0] == int(to_pid)
-
-    def cancel_queued(self, run_id: str, error: str) -> bool:
-        """Mark a run ``cancelled`` if it is still ``queued`` (compare-and-set); whether it was."""
-        with self._write("cancel a queued run") as conn:
-            cur = conn.execute(
-                "UPDATE runs SET status = 'cancelled', finished = ?, error = ? WHERE id = ? AND status = 'queued'",
-                (time.time(), error, run_id),
-            )
-            if cur.rowcount == 0 and conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
-                raise RunNotFound(run_id, self.workspace)
-            return cur.rowcount == 1
-
-    def mark_running(self, run_id: str, pid: int | None = None) -> None:
-        """Called by the job as it starts: status ``running``, its pid, a fresh heartbeat.
-
-        Conditional: the run must be ``queued`` and owned by this process, its parent (the
-        launcher, before the hand-over) or ``pid``; or already ``running`` as ``pid``. Clears
-        ``finished`` and ``error`` so a resumed run starts clean; keeps the first ``started``.
-
-        Raises:
-            RunNotFound: no such run.
-            RunBusy: the run was cancelled before the job started, or another process owns it;
-                this job must not run.
-        """
-        now = time.time()
-        me = os.getpid() if pid is None else int(pid)
-        with self._write("mark a run running") as conn:
-            cur = conn.execute(
-                "UPDATE runs SET status = 'running', pid = ?, heartbeat = ?, "
-                "started = COALESCE(started, ?), finished = NULL, error = NULL "
-                "WHERE id = ? AND ((status = 'queued' AND pid IN (?, ?, ?)) OR (status = 'running' AND pid = ?))",
-                (me, now, now, run_id, me, os.getpid(), os.getppid(), me),
-            )
-            if cur.rowcount == 1:
-                return
-            row = conn.execute("SELECT status, pid FROM runs WHERE id = ?", (run_id,)).fetchone()
-        if row is None:
-            raise RunNotFound(run_id, self.workspace)
-        status, owner = row
-        if status == "cancelled":
-            raise RunBusy(f"run {run_id} was cancelled before its job started; this job does not start")
-        raise RunBusy(
-            f"run {run_id} is {status} and owned by pid {owner}, not this job (pid {me}): another "
-            "process claimed it; this job does not start"
-        )
-
     def heartbeat(self, run_id: str, epoch: int | None = None, progress: float | None = None) -> None:
         """Record a sign of life, optionally with the current epoch and progress (0..1)."""
         fields: dict[str, Any] = {"heartbeat": time.time()}
@@ -558,194 +441,3 @@ class RunStore(Database):
                     marked.append(rec.id)
         return marked
 
-    # -- events ----------------------------------------------------------------------------------
-    def log_event(
-        self, run_id: str, kind: str, epoch: int | None, payload: Any, *, replace: bool | None = None
-    ) -> int:
-        """Append an event; an epoch event replaces an earlier one for the same (kind, epoch).
-
-        Args:
-            run_id: the run.
-            kind: e.g. ``"epoch"`` (per-epoch metrics), ``"prior"``, ``"log"``.
-            epoch: the epoch it belongs to, or ``None``.
-            payload: JSON-serializable data.
-            replace: whether this event is unique per (run, kind, epoch). Default: yes when
-                ``epoch`` is given and ``kind`` is not in :data:`LOG_EVENT_KINDS`, so a resumed
-                run that logs epoch 3 again replaces it instead of duplicating it.
-
-        Returns:
-            The event id (a replacement gets a new, larger id).
-        """
-        keyed = (epoch is not None and kind not in LOG_EVENT_KINDS) if replace is None else bool(replace)
-        if keyed and epoch is None:
-            raise ValueError(f"a replaceable event needs an epoch (kind {kind!r})")
-        data = to_json(payload, f"event payload ({kind})")
-        verb = "INSERT OR REPLACE" if keyed else "INSERT"
-        with self._write("log an event") as conn:
-            try:
-                cur = conn.execute(
-                    f"{verb} INTO events (run_id, epoch, kind, keyed, payload, time) VALUES (?, ?, ?, ?, ?, ?)",
-                    (run_id, None if epoch is None else int(epoch), str(kind), int(keyed), data, time.time()),
-                )
-            except sqlite3.IntegrityError as e:  # foreign key: the run does not exist
-                raise RunNotFound(run_id, self.workspace) from e
-            return int(cur.lastrowid or 0)
-
-    def sync_epoch_events(self, run_id: str, history: Sequence[Mapping[str, Any]], kind: str = "epoch") -> list[int]:
-        """Write the epochs of ``history`` that are missing from the run's events; the epochs written.
-
-        A job saves its checkpoint, then logs the epoch's event: a kill in between loses the event,
-        while the checkpoint's history keeps the epoch. On resume (and at the end) the job calls
-        this with the checkpoint's history, so the store and the checkpoint agree again. One
-        transaction; events already there are kept as they are (same ids), so it is idempotent.
-        The run's ``epoch`` (and ``progress``, when ``total_epochs`` is known) move up to the
-        history's last epoch, never down.
-
-        Args:
-            run_id: the run.
-            history: the checkpoint's per-epoch records, each a JSON-serializable dict with an
-                integer ``"epoch"``.
-            kind: the event kind the job logs them as.
-
-        Raises:
-            RunNotFound: no such run.
-            ValueError: an entry without an integer epoch, or not JSON-serializable.
-        """
-        entries = []
-        for i, h in enumerate(history):
-            try:
-                epoch = int(h["epoch"])
-            except (KeyError, TypeError, ValueError) as e:
-                raise ValueError(f"history entry {i} has no integer 'epoch' ({e})") from None
-            entries.append((epoch, to_json(dict(h), f"history entry {i}")))
-        now = time.time()
-        with self._write("reconcile epoch events") as conn:
-            row = conn.execute("SELECT total_epochs FROM runs WHERE id = ?", (run_id,)).fetchone()
-            if row is None:
-                raise RunNotFound(run_id, self.workspace)
-            have = {r[0] for r in conn.execute(
-                "SELECT epoch FROM events WHERE run_id = ? AND kind = ? AND keyed = 1", (run_id, kind))}
-            todo = [(e, js) for e, js in entries if e not in have]
-            conn.executemany(
-                "INSERT INTO events (run_id, epoch, kind, keyed, payload, time) VALUES (?, ?, ?, 1, ?, ?) "
-                "ON CONFLICT (run_id, kind, epoch) WHERE keyed = 1 DO NOTHING",
-                [(run_id, e, kind, js, now) for e, js in todo],
-            )
-            if entries:
-                last = max(e for e, _ in entries)
-                conn.execute("UPDATE runs SET epoch = MAX(COALESCE(epoch, 0), ?) WHERE id = ?", (last, run_id))
-                if row[0]:
-                    conn.execute("UPDATE runs SET progress = MAX(progress, ?) WHERE id = ?",
-                                 (min(1.0, last / row[0]), run_id))
-        if todo:
-            logger.info("run %s: wrote %d epoch event(s) missing from the store: %s", run_id, len(todo),
-                        [e for e, _ in todo])
-        return [e for e, _ in todo]
-
-    def events(
-        self, run_id: str, kind: str | None = None, since_id: int | None = None, *, limit: int | None = None
-    ) -> list[Event]:
-        """Events of a run in write order.
-
-        Args:
-            run_id: the run.
-            kind: only this kind.
-            since_id: only events with a larger id (for incremental polling).
-            limit: at most this many (the oldest first).
-
-        Raises:
-            RunNotFound: no such run.
-        """
-        sql, args = filtered("SELECT id, run_id, kind, epoch, payload, time FROM events WHERE run_id = ?",
-                              [run_id], {"kind = ?": kind, "id > ?": None if since_id is None else int(since_id)})
-        sql += " ORDER BY id"
-        if limit is not None:
-            sql += " LIMIT ?"
-            args.append(int(limit))
-        with self._read("read events") as conn:
-            rows = conn.execute(sql, args).fetchall()
-            if not rows and conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
-                raise RunNotFound(run_id, self.workspace)
-        out, bad = [], 0
-        for r in rows:
-            try:
-                out.append(Event(id=r[0], run_id=r[1], kind=r[2], epoch=r[3], payload=json.loads(r[4]), time=r[5]))
-            except (ValueError, TypeError):
-                bad += 1
-        if bad:
-            logger.warning("run store %s: run %s has %d damaged event row(s) (bad JSON); skipped", self.path, run_id, bad)
-        return out
-
-    # -- masks -----------------------------------------------------------------------------------
-    def put_masks(self, run_id: str, rows: Sequence[Mapping[str, Any]], split: str, source: str) -> int:
-        """Insert or update evaluated masks (one transaction).
-
-        Args:
-            run_id: the run.
-            rows: dicts with ``"mask"`` (bit string or 0/1 sequence), ``"mflops"`` (optional) and
-                metric keys (everything else, JSON-serializable).
-            split: e.g. ``"valid"``, ``"test"``.
-            source: how the metrics were obtained, e.g. ``"supernet"`` (shared weights) or
-                ``"finetune"``.
-
-        Returns:
-            The number of rows written. A (mask, split, source) already present is overwritten.
-
-        Raises:
-            ValueError: a row without a valid mask, or with a reserved key as metric.
-            RunNotFound: no such run.
-        """
-        now = time.time()
-        values = []
-        for i, row in enumerate(rows):
-            if "mask" not in row:
-                raise ValueError(f"mask row {i} has no 'mask' key (keys: {sorted(row)})")
-            metrics = {k: v for k, v in row.items() if k not in ("mask", "mflops")}
-            bad = sorted(set(metrics) & set(_MASK_RESERVED))
-            if bad:
-                raise ValueError(f"mask row {i}: {bad} are reserved names, not metrics; rename them")
-            mflops = row.get("mflops")
-            values.append((
-                run_id, mask_bits(row["mask"]), str(split), str(source),
-                None if mflops is None else float(mflops), to_json(metrics, f"mask row {i} metrics"), now,
-            ))
-        with self._write("store masks") as conn:
-            try:
-                conn.executemany(
-                    "INSERT INTO masks (run_id, mask, split, source, mflops, metrics, time) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, mask, split, source) DO UPDATE "
-                    "SET mflops = excluded.mflops, metrics = excluded.metrics, time = excluded.time",
-                    values,
-                )
-            except sqlite3.IntegrityError as e:
-                raise RunNotFound(run_id, self.workspace) from e
-        return len(values)
-
-    def masks(self, run_id: str, split: str | None = None, source: str | None = None) -> list[dict[str, Any]]:
-        """Evaluated masks of a run, as flat dicts ``{mask, split, source, mflops, **metrics}``.
-
-        Ordered by mask, then split, then source.
-
-        Raises:
-            RunNotFound: no such run.
-        """
-        sql, args = filtered("SELECT mask, split, source, mflops, metrics FROM masks WHERE run_id = ?",
-                              [run_id], {"split = ?": split, "source = ?": source})
-        sql += " ORDER BY mask, split, source"
-        with self._read("read masks") as conn:
-            rows = conn.execute(sql, args).fetchall()
-            if not rows and conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
-                raise RunNotFound(run_id, self.workspace)
-        out, bad = [], 0
-        for m, sp, src, f, js in rows:
-            try:
-                metrics = json.loads(js)
-                if not isinstance(metrics, dict):
-                    raise TypeError("metrics are not an object")
-            except (ValueError, TypeError):
-                bad += 1
-                continue
-            out.append({"mask": m, "split": sp, "source": src, "mflops": f, **metrics})
-        if bad:
-            logger.warning("run store %s: run %s has %d damaged mask row(s) (bad JSON); skipped", self.path, run_id, bad)
-        return out

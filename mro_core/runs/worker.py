@@ -17,7 +17,12 @@ from pathlib import Path
 from typing import Sequence
 
 from mro_core.runs.job import running_job
-from mro_core.runs.records import ACTIVE_STATUSES, RunNotFound, RunStateError, StoreError
+from mro_core.runs.records import (
+    ACTIVE_STATUSES,
+    RunNotFound,
+    RunStateError,
+    StoreError,
+)
 from mro_core.runs.request import PreparedSearch, SearchRequest, prepare
 from mro_core.runs.store import RunStore
 
