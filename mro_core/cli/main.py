@@ -182,6 +182,10 @@ def _check_outputs(a: argparse.Namespace) -> None:
         check_output_path(Path(out).with_suffix(".md") if a.command == "table" else out)
 
 
+TORCH_COMMANDS = frozenset({"data", "train", "search", "table", "eval", "flops", "quality", "bench", "demo", "study"})
+"""Commands that import torch; ``runs`` does not (listing a workspace stays fast)."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """The ``mro`` command; an interrupt at any moment (even while torch imports) is one line."""
     try:
@@ -191,10 +195,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _parse_shielded(argv: list[str]) -> tuple[argparse.Namespace | None, bool]:
+    """Parse the command line and import torch (for commands that need it) with Ctrl-C deferred.
+
+    A SIGINT that lands inside ``import torch`` can leave torch half-initialised (a later
+    ``AttributeError`` traceback) or even crash the interpreter (measured: SIGSEGV); so during
+    this phase an interrupt is only recorded, and honoured right after. Returns the namespace and
+    whether an interrupt arrived.
+    """
+    import signal
+    import threading
+
+    hits: list[int] = []
+    shield = threading.current_thread() is threading.main_thread()
+    prev = signal.signal(signal.SIGINT, lambda signum, frame: hits.append(signum)) if shield else None
+    try:
+        a = build_parser().parse_args(argv)
+        if a.command in TORCH_COMMANDS and not hits:
+            import torch  # noqa: F401 - imported here, under the shield, for the command
+    finally:
+        if shield:
+            signal.signal(signal.SIGINT, prev)
+    return a, bool(hits)
+
+
 def _main(argv: Sequence[str] | None) -> int:
-    ap = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    a = ap.parse_args(argv)
+    a, interrupted = _parse_shielded(argv)
+    if interrupted:
+        raise KeyboardInterrupt
     a.argv = argv
     logging.basicConfig(level=logging.DEBUG if a.verbose else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
