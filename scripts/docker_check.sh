@@ -139,7 +139,7 @@ else
   docker rmi "$ROOTFS_IMAGE" >/dev/null 2>&1 || true
 fi
 check "base image has torch $TORCH_VERSION" \
-  docker run --rm "$BASE_IMAGE" python -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '$TORCH_VERSION')"
+  docker run --rm "$BASE_IMAGE" python -W ignore -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '$TORCH_VERSION')"
 
 # ---------------------------------------------------------------- 3. the app image, real Dockerfile
 log "docker build --build-arg BASE_IMAGE=$BASE_IMAGE -t $NAME ."
@@ -180,7 +180,7 @@ published=$(docker port "$NAME" 8501/tcp)
 check "port published on 127.0.0.1 only ($published)" test "$published" = "127.0.0.1:$PORT"
 
 log "mro search, 1 epoch, inside the container"
-if docker exec "$NAME" mro search --dataset synthetic --epochs 1 --n-train 64 --n-valid 32 --n-test 32 \
+if docker exec "$NAME" mro search --dataset synthetic --epochs 1 --warmup 1 --n-train 64 --n-valid 32 --n-test 32 \
     --name docker-check --no-progress --json >"$WORK/search.json" 2>"$WORK/search.err"; then
   pass "1-epoch mro search in the container"
 else
@@ -192,8 +192,11 @@ check "checkpoint on the host, written by uid 10001" \
   test "$(stat -c %u "$RUNS/$RUN_ID/search.pt" 2>/dev/null)" = 10001
 check "run store on the host says the run is done" python3 - "$RUNS/mro.sqlite" "$RUN_ID" <<'EOF'
 import sqlite3, sys
-row = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True).execute(
-    "SELECT status, checkpoint FROM runs WHERE id = ?", (sys.argv[2],)).fetchone()
+try:
+    row = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True).execute(
+        "SELECT status, checkpoint FROM runs WHERE id = ?", (sys.argv[2],)).fetchone()
+except sqlite3.Error as e:
+    sys.exit(f"{sys.argv[1]}: {e}")
 sys.exit(0 if row and row[0] == "done" and row[1] == f"/app/runs/{sys.argv[2]}/search.pt" else 1)
 EOF
 

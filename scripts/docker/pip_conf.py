@@ -23,8 +23,13 @@ CONTAINER_CERT_DIR = "/usr/local/share/mro-host-certs"
 
 
 def effective_settings(python: str = sys.executable) -> dict[str, str]:
-    """``{key: value}`` as pip resolves them: ``:env:`` beats ``install.`` beats ``global.``."""
+    """The host pip's settings, from ``pip config list`` (files and PIP_* variables)."""
     out = subprocess.run([python, "-m", "pip", "config", "list"], capture_output=True, text=True).stdout
+    return parse_config_list(out)
+
+
+def parse_config_list(out: str) -> dict[str, str]:
+    """``{key: value}`` as pip resolves them: ``:env:`` beats ``install.`` beats ``global.``."""
     ranked: dict[str, tuple[int, str]] = {}
     rank = {"global": 0, "install": 1, ":env:": 2}
     for line in out.splitlines():
@@ -51,6 +56,7 @@ def container_pip_conf(settings: dict[str, str], cert_dir: Path) -> str:
             lines.append(f"{key} = {settings[key]}")
     cert = settings.get("cert")
     if cert and Path(cert).is_file():
+        cert_dir.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(cert, cert_dir / "ca-bundle.pem")
         lines.append(f"cert = {CONTAINER_CERT_DIR}/ca-bundle.pem")
     return "\n".join(lines) + "\n"
