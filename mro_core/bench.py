@@ -383,7 +383,8 @@ def run_bench(*, quick: bool = False, device: str = "cpu") -> dict[str, Any]:
                                         f"{raw['d_matmul_gmacs']['median']:.1f}"),
         "d_train_step_gmacs_over_matmul": "training step (3x forward MACs) vs matmul",
     }
-    figures = {k: {"value": raw[k]["median"], "spread": raw[k], "target": TARGETS[k], "note": notes[k]}
+    figures = {k: {"value": raw[k]["median"], "spread": raw[k], "target": TARGETS[k],
+                   "note": f"{notes[k]} [IQR {raw[k]['iqr'][0]:.3f}-{raw[k]['iqr'][1]:.3f}, n={raw[k]['n']}]"}
                for k in TARGETS}
     return {
         "figures": figures,
