@@ -154,7 +154,7 @@ fi
 RUNS=$WORK/runs DATA=$WORK/data
 mkdir -p "$RUNS" "$DATA/MOSEI"
 echo "read-only feature file" >"$DATA/MOSEI/placeholder.txt"
-chown 10001:10001 "$RUNS"   # the image's user owns the runs volume (README: chown 10001 runs)
+chown 10001:10001 "$RUNS" 2>/dev/null || chmod 0777 "$RUNS"  # the image's user writes the runs volume (README)
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 # README's command, less `--gpus all` (no GPU here) and on a free port instead of 8501:
 docker run -d --name "$NAME" --read-only --tmpfs /tmp -p "127.0.0.1:$PORT:8501" \
