@@ -71,15 +71,15 @@ class Timer:
         self.clock = time.perf_counter if device.type == "cuda" else time.process_time
         self.clock_name = "wall (cuda synchronised)" if device.type == "cuda" else "process CPU time, 1 thread"
 
-    def _sync(self) -> None:
+    def sync(self) -> None:
         if self.device.type == "cuda":
             torch.cuda.synchronize()
 
     def __call__(self, fn: Callable[[], Any]) -> float:
-        self._sync()
+        self.sync()
         t0 = self.clock()
         fn()
-        self._sync()
+        self.sync()
         return self.clock() - t0
 
 
@@ -314,7 +314,7 @@ def search_epoch_seconds(k: int, seq_len: int, timer: Timer, *, n_train: int, ba
     marks: list[float] = []
 
     def on_epoch(_event: dict) -> None:
-        timer._sync()
+        timer.sync()
         marks.append(timer.clock())
         if len(marks) == 2:
             raise _EpochDone
