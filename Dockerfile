@@ -1,8 +1,12 @@
 # MRO dashboard for a GPU workstation.
 #   docker build -t mro .
-#   docker run --gpus all -p 127.0.0.1:8501:8501 -v "$PWD/runs:/app/runs" -v /data:/app/data:ro mro
-# The base image carries CUDA PyTorch 2.13 (the version requirements.txt pins), so pip keeps it.
-ARG BASE_IMAGE=pytorch/pytorch:2.13.0-cuda12.8-cudnn9-runtime
+#   docker run --gpus all --read-only --tmpfs /tmp -p 127.0.0.1:8501:8501 \
+#       -v "$PWD/runs:/app/runs" -v /data:/app/data:ro mro
+# The base image carries CUDA PyTorch 2.13.0 (the version requirements.txt pins), so pip keeps it.
+# Tags follow the publisher's <torch>-cuda<X.Y>-cudnn<N>-<runtime|devel> (pytorch/pytorch,
+# .github/workflows/docker-release.yml); another CUDA: --build-arg BASE_IMAGE=pytorch/pytorch:2.13.0-cuda12.6-cudnn9-runtime.
+# `make docker-check` builds this file on a local CPU stand-in base (scripts/docker/base.Dockerfile).
+ARG BASE_IMAGE=pytorch/pytorch:2.13.0-cuda13.0-cudnn9-runtime
 FROM ${BASE_IMAGE}
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

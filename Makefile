@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8501
 
-.PHONY: run test venv demo-checkpoint screenshots bench clean
+.PHONY: run test venv demo-checkpoint screenshots bench docker-check clean
 
 venv: $(STAMP)
 
@@ -32,6 +32,11 @@ screenshots: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/mro bench
+
+# Builds the Dockerfile on a local stand-in base and runs the image as the README documents it
+# (installs and starts Docker where missing; skips with a reason where Docker cannot run at all).
+docker-check:
+	bash scripts/docker_check.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache
