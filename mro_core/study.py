@@ -252,6 +252,8 @@ def summarize(rows: Sequence[Mapping], *, name: str, metric: str = "mae", plante
         if planted is not None:
             hits = sum(int(r["hit"] or 0) for r in rs)
             row["hit_rate"], (row["hit_lo"], row["hit_hi"]) = hits / len(rs), wilson(hits, len(rs))
+            cover = sum(all(c == "1" for c, want in zip(str(r["pick"]), planted) if want == "1") for r in rs)
+            row["cover_rate"] = cover / len(rs)  # the pick holds every planted path (perhaps more)
             ph = [r for r in rs if r.get("prior_hit") not in ("", None)]
             if ph:
                 k = sum(int(r["prior_hit"]) for r in ph)
@@ -292,7 +294,7 @@ def render_markdown(s: StudySummary) -> str:
     t = f"test_{s.metric}"
     head = ["Method", "Seeds", f"Test {s.metric.upper()} (95% CI)", "Pick MFLOPs"]
     if s.planted:
-        head += ["Hit rate (Wilson 95%)", "Prior top-mask hit", "Epochs to 1st hit (median)"]
+        head += ["Hit rate (Wilson 95%)", "Pick holds all planted", "Prior top-mask hit", "Epochs to 1st hit (median)"]
     head += ["Prior Kendall tau"]
     has_regret = any("regret" in m for m in s.methods)
     if has_regret:
@@ -302,7 +304,7 @@ def render_markdown(s: StudySummary) -> str:
         cells = [m["label"], str(m["seeds"]), f"{_f(m[t])} [{_f(m[t + '_lo'])}, {_f(m[t + '_hi'])}]",
                  _f(m["pick_mflops"], 2)]
         if s.planted:
-            cells += [f"{m['hit_rate']:.0%} [{m['hit_lo']:.0%}, {m['hit_hi']:.0%}]",
+            cells += [f"{m['hit_rate']:.0%} [{m['hit_lo']:.0%}, {m['hit_hi']:.0%}]", f"{m['cover_rate']:.0%}",
                       (f"{m['prior_hit_rate']:.0%} [{m['prior_hit_lo']:.0%}, {m['prior_hit_hi']:.0%}]"
                        if "prior_hit_rate" in m else "-"),
                       _f(m.get("first_hit_epoch_median"), 1)]
