@@ -30,6 +30,8 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 METRIC_KEYS = ("loss", "mae", "corr", "acc7", "acc2", "f1", "acc")
+TEXT_COLUMNS = frozenset({"mask", "pick", "prior_mode", "method"})
+"""CSV columns kept as text: bit strings such as ``011011`` are not numbers (leading zeros)."""
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ def read_rows(path: str | Path) -> list[dict]:
     rows = []
     with path.open(newline="") as f:
         for r in csv.DictReader(f):
-            rows.append({k: (v if k == "mask" else _num(v)) for k, v in r.items()})
+            rows.append({k: (v if k in TEXT_COLUMNS else _num(v)) for k, v in r.items()})
     return rows
 
 

@@ -34,6 +34,7 @@ def test_study_is_resumable_and_skips_finished_runs(tmp_path):
     assert [r["seconds"] for r in rows if r["method"] == "full"] == [first]  # not redone
     with open(tmp_path / "study_t_runs.csv") as f:
         assert len(list(csv.DictReader(f))) == 2
+    assert all(isinstance(r["pick"], str) and len(r["pick"]) == 6 for r in rows)  # bit strings keep their zeros
     s = summarize(rows, name="t", planted="011011")
     assert {r["method"] for r in s.methods} == {"full", "uniform"}
     assert s.paired and s.paired[0]["method"] == "uniform"
