@@ -8,9 +8,15 @@ from app.components.metrics import mask_metrics_panel
 from app.components.sidebar import checkpoint_sidebar, show_flash
 from app.services.routing import routing_svg
 
+LANDING = """- **Path**: one modality attending to another (``A->T``: text reads audio). A model over k modalities has k(k-1) paths.
+- **Mask**: which paths are on (one toggle each, a bit string in the URL); fewer paths cost fewer FLOPs.
+- **Shared weights**: one trained supernet serves every mask, so each toggle shows that subnet's scores at once, \
+without retraining. New here? The **Learn** page walks through it."""
+
 _boot.page()  # inside main.py's navigation (see app/_boot.py)
 
 st.title("Explore subnets")
+st.markdown(LANDING)
 view = checkpoint_sidebar()
 if view is None:
     st.stop()

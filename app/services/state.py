@@ -20,6 +20,14 @@ MASK = "mask"
 MASK_PARAM = "mask"
 """URL query parameter that carries the current mask (``?mask=011011``), so a view is shareable."""
 
+CHECKPOINT_PARAM = "ckpt"
+"""URL query parameter that names the checkpoint beside the mask: ``demo`` or a run id
+(``?ckpt=ab12cd&mask=011011``), so a shared link opens the same checkpoint, not silently the demo."""
+
+CHECKPOINT_URL_SEEN = "checkpoint_url_seen"
+"""The ``?ckpt=`` value last applied or written by this session: a different value in the URL is a
+new link (applied); the same one is our own echo (the picker wins)."""
+
 FLASH = "flash_message"
 """A one-shot message set by a callback and shown (then cleared) by the next page run."""
 

@@ -186,7 +186,7 @@ def test_explore_toggle_updates_metrics(server, page, table):
     expect(page.get_by_role("switch", name="T->A", exact=True)).not_to_be_checked()
     page.wait_for_url(re.compile(r"[?&]mask=011111"))
     expect(explore_done(page, "011111")).to_be_visible()
-    expect(metric_value(page, "Latency / batch")).to_have_text(re.compile(r"^\d+(\.\d)? ms$"))
+    expect(metric_value(page, "Latency / batch")).to_have_text(re.compile(r"^\d+\.\d ms \u00b1 \d+\.\d$"))
     toggle_label(page, "A->V").click()  # 011011: the paper's (and the planted) subnet
     expect(mflops).to_have_text(format_mflops(table["011011"]["mflops"]))
     expect(mae).to_have_text(display_value("mae", table["011011"]["mae"]))
