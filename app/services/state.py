@@ -86,7 +86,12 @@ PARETO_PAUSE = "pareto_pause"
 PARETO_CHART = "pareto_chart"
 PARETO_CSV = "pareto_csv"
 PARETO_OPEN = "pareto_open"
-"""Set by the chart's selection callback: the mask to open in Explore on this run."""
+"""Set by a selection callback: ``{"mask": bits, "ckpt": token or None}`` to open in Explore."""
+PARETO_TIES = "pareto_ties"
+"""Set by the chart's selection callback when the click hit several subnets drawn at one spot:
+``[[mask, source id], ...]``; the page asks which one to open."""
+PARETO_TABLE = "pareto_table"
+PARETO_TIE_PREFIX = "pareto_tie_"
 
 # ------------------------------------------------------------------------------------ compare
 COMPARE_RUNS = "compare_runs"
