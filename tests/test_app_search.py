@@ -58,12 +58,12 @@ def test_smoke_without_runs(make_app):
 
 def test_submit_synthetic_search(make_app, launched, tmp_path):
     at = make_app()
-    at.number_input(key=S.SEARCH_EPOCHS).set_value(3)
-    at.number_input(key=S.SEARCH_WARMUP).set_value(1)
+    at.text_input(key=S.SEARCH_EPOCHS).set_value("3")
+    at.text_input(key=S.SEARCH_WARMUP).set_value("1")
     at.selectbox(key=S.SEARCH_RANK_LOSS).set_value("l2")
     at.selectbox(key=S.SEARCH_ABLATION).set_value("no_mrg_prior")
-    at.number_input(key=S.SEARCH_BUDGET).set_value(1.5)
-    at.number_input(key=S.SYN_N_TRAIN).set_value(500)
+    at.text_input(key=S.SEARCH_BUDGET).set_value("1.5")
+    at.text_input(key=S.SYN_N_TRAIN).set_value("500")
     at.text_input(key=S.SEARCH_NAME).set_value("my-search")
     at.button(key=S.SEARCH_SUBMIT).click().run()
     assert not at.exception
@@ -79,11 +79,34 @@ def test_submit_synthetic_search(make_app, launched, tmp_path):
 
 def test_invalid_form_is_refused(make_app, launched):
     at = make_app()
-    at.number_input(key=S.SEARCH_EPOCHS).set_value(2)
-    at.number_input(key=S.SEARCH_WARMUP).set_value(5)
+    at.text_input(key=S.SEARCH_EPOCHS).set_value("2")
+    at.text_input(key=S.SEARCH_WARMUP).set_value("5")
     at.button(key=S.SEARCH_SUBMIT).click().run()
     assert not launched
-    assert any("warm-up" in e.value for e in at.error)
+    assert any("Warm-up epochs: 5 is more than the 2 epochs" in e.value for e in at.error)
+    assert any(e.value.startswith("Nothing was started") for e in at.error)
+
+
+@pytest.mark.parametrize("key,text,reason", [
+    (S.SEARCH_BUDGET, "abc", "FLOPs budget: 'abc' is not a number"),
+    (S.SEARCH_BUDGET, "-5", "FLOPs budget: -5 is not a budget"),
+    (S.SEARCH_EPOCHS, "99999", "Epochs: 99999 is out of range; use 1 to 1000"),
+    (S.SEARCH_EPOCHS, "2.5", "Epochs: '2.5' is not a whole number"),
+    (S.SYN_MODALITIES, "", "Modalities: empty"),
+    (S.SYN_MODALITIES, "T", "Modalities: a path space needs at least 2 modalities"),
+    (S.SYN_PLANTED, "X->Y", "Planted paths: X->Y is not a path between T, A, V"),
+    (S.SYN_NOISE, "lots", "Label noise: 'lots' is not a number"),
+])
+def test_wrong_field_is_refused_next_to_it(make_app, launched, key, text, reason):
+    at = make_app()
+    at.text_input(key=key).set_value(text)
+    at.button(key=S.SEARCH_SUBMIT).click().run()
+    assert not at.exception
+    assert not launched  # refused, not coerced
+    notes = [e.value for e in at.error]
+    assert any(n.startswith(reason) for n in notes), notes  # under the field
+    start = next(n for n in notes if n.startswith("Nothing was started"))  # and Start says why
+    assert reason in start
 
 
 def test_launch_error_is_shown(make_app, monkeypatch):
