@@ -13,7 +13,7 @@ st.title("Compare runs")
 view = checkpoint_sidebar()
 if not run_svc.store_available():
     st.warning(run_svc.STORE_MISSING)
-runs, pick = choose_runs()
+runs, pick = choose_runs()  # explains itself when the workspace has no runs
 table5(runs, pick, view)
 table4(runs, pick)
 curves(runs)
