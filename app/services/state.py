@@ -47,6 +47,11 @@ QUICK_PAPER = "quick_paper"
 
 # -------------------------------------------------------------------------------------- graph
 GRAPH_EPOCH = "graph_epoch"
+GRAPH_PLAYING = "graph_playing"
+"""True while the epoch replay plays (the replay fragment then reruns every PLAY_SECONDS)."""
+GRAPH_PLAY = "graph_play"
+GRAPH_PLAY_FRESH = "graph_play_fresh"
+"""Set by Play: the next replay run shows the start epoch instead of stepping past it."""
 
 # ------------------------------------------------------------------------------------- search
 SEARCH_FORM = "search_form"
