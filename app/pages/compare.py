@@ -3,6 +3,7 @@
 import _boot  # first: makes `app.*` importable (see app/_boot.py)
 import streamlit as st
 
+from app.components.large_type import apply_large_type
 from app.components.compare_tables import choose_runs, curves, table4, table5
 from app.components.sidebar import checkpoint_sidebar
 from app.services import runs as run_svc
@@ -10,6 +11,7 @@ from app.services import runs as run_svc
 _boot.page()  # inside main.py's navigation (see app/_boot.py)
 
 st.title("Compare runs")
+apply_large_type()  # the Learn page's projector switch
 view = checkpoint_sidebar()
 if not run_svc.store_available():
     st.warning(run_svc.STORE_MISSING)

@@ -3,6 +3,7 @@
 import _boot  # first: makes `app.*` importable (see app/_boot.py)
 import streamlit as st
 
+from app.components.large_type import apply_large_type
 from app.components.mask_grid import current_mask, mask_grid, quick_masks
 from app.components.metrics import mask_metrics_panel
 from app.components.sidebar import checkpoint_sidebar, show_flash
@@ -16,6 +17,7 @@ without retraining. New here? The **Learn** page walks through it."""
 _boot.page()  # inside main.py's navigation (see app/_boot.py)
 
 st.title("Explore subnets")
+apply_large_type()  # the Learn page's projector switch
 st.markdown(LANDING)
 view = checkpoint_sidebar()
 if view is None:

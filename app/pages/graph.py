@@ -3,6 +3,7 @@
 import _boot  # first: makes `app.*` importable (see app/_boot.py)
 import streamlit as st
 
+from app.components.large_type import apply_large_type
 from app.components.mask_grid import current_mask
 from app.components.prior_graph import epoch_picker, prior_graph, prior_tables, reading_guide, replay
 from app.components.sidebar import checkpoint_sidebar
@@ -11,6 +12,7 @@ from app.services.prior_view import read_prior
 _boot.page()  # inside main.py's navigation (see app/_boot.py)
 
 st.title("Modal Relation Graph")
+apply_large_type()  # the Learn page's projector switch
 view = checkpoint_sidebar()
 if view is None:
     st.stop()

@@ -3,6 +3,7 @@
 import _boot  # first: makes `app.*` importable (see app/_boot.py)
 import streamlit as st
 
+from app.components.large_type import apply_large_type
 from app.components.runs_panel import runs_panel
 from app.components.search_form import search_form
 from app.components.sidebar import checkpoint_sidebar, show_flash
@@ -12,6 +13,7 @@ from app.services import runs as run_svc
 _boot.page()  # inside main.py's navigation (see app/_boot.py)
 
 st.title("Search")
+apply_large_type()  # the Learn page's projector switch
 checkpoint_sidebar()
 show_flash()
 if not run_svc.store_available():
