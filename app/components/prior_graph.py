@@ -22,8 +22,10 @@ from app.services.prior_view import (
 )
 from app.services.routing import graph_legend_svg
 
-GRAPH_HEIGHT = 540
-GRAPH_RADIUS = 200.0
+GRAPH_HEIGHT = 580
+GRAPH_RADIUS = 230.0
+INACTIVE_DASHES = [14, 10]
+"""Dash and gap lengths (px) of inactive edges: long enough to read as dashed on a wide stroke."""
 PLAY_SECONDS = 1.0
 """Seconds per epoch while the replay plays."""
 
@@ -99,7 +101,7 @@ def prior_graph(space: PathSpace, p: Sequence[float], bits: str) -> None:
         nodes=[Node(id=n.id, label=n.label, x=n.x, y=n.y, size=30, color=NODE_COLOR, shape="circle",
                     font={"color": "white", "size": 22}, fixed=True) for n in nodes],
         edges=[Edge(source=e.source, target=e.target, label=e.label, width=e.width, color=e.color,
-                    title=e.title, dashes=not e.active, arrows="to",
+                    title=e.title, dashes=False if e.active else INACTIVE_DASHES, arrows="to",
                     font={"size": 15, "align": "horizontal", "background": "rgba(255,255,255,0.92)",
                           "strokeWidth": 0, "color": "#222"},
                     smooth={"enabled": True, "type": "curvedCW", "roundness": 0.25}) for e in edges],
