@@ -135,7 +135,7 @@ def _open(mask: str, source: Source | None) -> None:
     if source is not None and source.checkpoint:
         select_checkpoint(source.checkpoint)
     elif source is not None:
-        st.session_state[S.FLASH] = (f"Run {source.name} has no checkpoint on disk yet, so {mask} opens on the "
+        st.session_state[S.FLASH] = (f"Run {markdown_text(source.name)} has no checkpoint on disk yet, so {mask} opens on the "
                                      "selected checkpoint.")
     st.session_state[S.MASK] = mask
     st.session_state[S.PARETO_OPEN] = {"mask": mask, "ckpt": source.token if source is not None else None}

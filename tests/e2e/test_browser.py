@@ -181,6 +181,21 @@ def test_first_request_to_a_page_gets_the_real_navigation(server, page):
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
 
 
+def test_chrome_no_deploy_button_and_a_local_favicon(server, page):
+    expect = playwright_sync.expect
+    page.goto(server + "/")
+    expect(page.locator("h1").first).to_have_text("Explore subnets")
+    settle(page)
+    expect(page.locator('[data-testid="stAppDeployButton"]')).to_have_count(0)
+    expect(page.get_by_role("button", name="Deploy")).to_have_count(0)
+    icons = page.locator('link[rel~="icon"]')
+    expect(icons.first).to_be_attached()
+    for i in range(icons.count()):
+        href = icons.nth(i).get_attribute("href") or ""
+        assert not href.startswith(("http://", "https://")) or href.startswith(server), href  # nothing off the box
+    page.wait_for_url(re.compile(r"[?&]ckpt=demo"))  # the checkpoint rides in the URL beside the mask
+
+
 def test_explore_toggle_updates_metrics(server, page, table):
     expect = playwright_sync.expect
     page.goto(server + "/")
