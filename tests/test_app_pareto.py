@@ -230,3 +230,19 @@ def test_subnet_table_links_open_run_and_mask(make_app):
     row = df[df["mask"] == "011011"].iloc[0]
     assert row["open"] == "./?mask=011011&ckpt=demo"
     assert bool(df.iloc[0]["on front"])
+
+
+def test_zoom_sliders_fix_the_axes(make_app):
+    at = make_app()
+    fig = figure(at)
+    assert "range" not in fig["layout"].get("xaxis", {})  # no zoom: the axes fit the data
+    lo = min(r["mflops"] for r in ROWS)
+    hi = max(r["mflops"] for r in ROWS)
+    at.slider(key=S.PARETO_ZOOM_X).set_value((lo, 1.0)).run()
+    assert not at.exception
+    x = figure(at)["layout"]["xaxis"]["range"]
+    assert x[0] < lo < 1.0 < x[1] < 1.1  # the chosen span, padded by 3%
+    at.run()  # a refresh keeps it (it is part of the figure)
+    assert figure(at)["layout"]["xaxis"]["range"] == x
+    at.slider(key=S.PARETO_ZOOM_X).set_value((lo, hi)).run()
+    assert "range" not in figure(at)["layout"].get("xaxis", {})

@@ -17,7 +17,9 @@ from app.services.text import markdown_text, plotly_text
 
 PALETTE = ("#1F77B4", "#E4572E", "#2CA02C", "#9467BD", "#8C564B", "#E377C2", "#7F7F7F", "#BCBD22")
 UIREVISION = "pareto"
-"""Constant ``layout.uirevision``: plotly keeps the user's zoom and pan when new points arrive."""
+"""Constant ``layout.uirevision``. Streamlit 1.67 draws a chart whose figure changed as a new element
+(its id hashes the figure), so a zoom made with the mouse lasts until new points arrive; a zoom set
+with the page's zoom sliders is part of the figure and survives (see ``pareto_panel``)."""
 MAX_HOVER_TIES = 8
 
 
@@ -56,9 +58,12 @@ def _tie_text(group: Sequence[dict], spec: MetricSpec) -> str:
 
 
 def pareto_figure(sources: Sequence[Source], baselines: Sequence[dict], spec: MetricSpec, *,
-                  budget: float | None = None, best: dict | None = None) -> go.Figure:
+                  budget: float | None = None, best: dict | None = None,
+                  x_range: tuple[float, float] | None = None,
+                  y_range: tuple[float, float] | None = None) -> go.Figure:
     """The scatter: per source, dominated points (faint), the front (line + markers); baselines as
-    labelled diamonds; the budget as a vertical line and the best subnet under it as a star.
+    labelled diamonds; the budget as a vertical line and the best subnet under it as a star;
+    ``x_range`` / ``y_range`` (MFLOPs, metric as stored) fix the axes (None: fit the data).
 
     Every subnet point carries ``customdata = [mask, source id, paths, ties]``: hover and selection
     read it; ``ties`` lists every mask drawn at the same spot (one click cannot tell them apart).
@@ -117,6 +122,10 @@ def pareto_figure(sources: Sequence[Source], baselines: Sequence[dict], spec: Me
         legend={"orientation": "h", "y": -0.15}, clickmode="event+select", hovermode="closest",
         uirevision=UIREVISION,
     )
+    if x_range is not None:
+        fig.update_xaxes(range=list(x_range), autorange=False)
+    if y_range is not None:
+        fig.update_yaxes(range=[_y(spec, y_range[0]), _y(spec, y_range[1])], autorange=False)
     return fig
 
 

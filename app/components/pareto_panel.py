@@ -15,7 +15,7 @@ from app.components.sidebar import open_store, select_checkpoint
 from app.services import runs as run_svc
 from app.services import state as S
 from app.services.checkpoints import CheckpointView
-from app.services.metrics_view import MetricSpec, format_value, spec_for
+from app.services.metrics_view import MetricSpec, format_value, is_percent, spec_for
 from app.services.pareto_view import (
     RunChoice,
     best_under_budget,
@@ -195,6 +195,41 @@ def _table(sources: list[Source], spec: MetricSpec, view: CheckpointView) -> Non
                        "checkpoint.")
 
 
+def _zoom_slider(where, label: str, key: str, lo: float, hi: float, fmt: str, scale: float) -> tuple[float, float] | None:
+    """A range slider over [lo, hi]; the chosen range, or None while it spans everything (then it
+    widens with new points). Its value is part of the figure, so it survives live refreshes."""
+    auto_key = S.PARETO_ZOOM_AUTO + key
+    cur = st.session_state.get(key)
+    if (st.session_state.get(auto_key, True) or not isinstance(cur, (tuple, list)) or len(cur) != 2
+            or not lo <= cur[0] <= cur[1] <= hi):
+        st.session_state[key] = (lo, hi)
+
+    def changed() -> None:
+        st.session_state[auto_key] = tuple(st.session_state[key]) == (lo, hi)
+
+    a, b = where.slider(label, min_value=lo, max_value=hi, step=(hi - lo) / 200, format=fmt, key=key,
+                        on_change=changed)
+    if (a, b) == (lo, hi) or b <= a:
+        return None
+    pad = 0.03 * (b - a)
+    return (a - pad) / scale, (b + pad) / scale
+
+
+def _zoom(feasible: list[dict], spec: MetricSpec) -> tuple[tuple[float, float] | None, tuple[float, float] | None]:
+    xs = [float(r["mflops"]) for r in feasible]
+    scale = 100.0 if is_percent(spec.key) else 1.0
+    ys = [scale * float(r[spec.key]) for r in feasible]
+    with st.expander("Zoom (kept while new points arrive)", icon=":material/zoom_in:"):
+        c1, c2 = st.columns(2)
+        x = _zoom_slider(c1, "MFLOPs shown", S.PARETO_ZOOM_X, min(xs), max(xs), "%.3f", 1.0) \
+            if max(xs) > min(xs) else None
+        y = _zoom_slider(c2, f"{spec.label} shown", S.PARETO_ZOOM_Y, min(ys), max(ys), "%.3f", scale) \
+            if max(ys) > min(ys) else None
+        st.caption("A zoom drawn with the mouse lasts until a running search adds points; these sliders' "
+                   "zoom stays.")
+    return x, y
+
+
 def _panel(view: CheckpointView, controls: Controls) -> None:
     open_selected_mask()  # a selection callback ran before this fragment rerun
     sources, baselines, active = _sources(view, controls)
@@ -222,7 +257,9 @@ def _panel(view: CheckpointView, controls: Controls) -> None:
         budget = st.slider("FLOPs budget (MFLOPs)", min_value=lo, max_value=hi, step=(hi - lo) / 200,
                            format="%.3f", key=S.PARETO_BUDGET)
     best = best_under_budget(feasible, spec.key, spec.higher_is_better, budget)
-    fig = pareto_figure(sources, baselines, spec, budget=budget if hi > lo else None, best=best)
+    x_range, y_range = _zoom(feasible, spec)
+    fig = pareto_figure(sources, baselines, spec, budget=budget if hi > lo else None, best=best,
+                        x_range=x_range, y_range=y_range)
     st.plotly_chart(fig, key=S.PARETO_CHART, on_select=lambda: _on_select(by_id, spec.key),
                     selection_mode="points")
     _tie_choice(by_id)

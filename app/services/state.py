@@ -96,6 +96,11 @@ PARETO_TIES = "pareto_ties"
 """Set by the chart's selection callback when the click hit several subnets drawn at one spot:
 ``[[mask, source id], ...]``; the page asks which one to open."""
 PARETO_TABLE = "pareto_table"
+PARETO_ZOOM_X = "pareto_zoom_x"
+PARETO_ZOOM_Y = "pareto_zoom_y"
+PARETO_ZOOM_AUTO = "pareto_zoom_auto_"
+"""Prefix: ``pareto_zoom_auto_x`` / ``_y`` are True while that zoom slider spans all the data (it
+then follows new points instead of pinning the old bounds)."""
 PARETO_TIE_PREFIX = "pareto_tie_"
 
 # ------------------------------------------------------------------------------------ compare

@@ -373,3 +373,41 @@ def test_tour_walks_to_its_end(server, page):
         page.get_by_role("button", name="Finish" if i == 5 else "Next", exact=True).click()
     expect(page.get_by_text("Tour complete", exact=False).first).to_be_visible()
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+
+
+def test_running_search_is_drawn_live_and_keeps_the_zoom(server, page, e2e_tmp):
+    """A run that is still going shows its points so far and "running, epoch e/E"; the next epoch's
+    points arrive through the live refresh, and a zoom set with the zoom sliders stays.
+    (Streamlit redraws a changed figure as a new chart, so a mouse zoom lasts only until new points.)"""
+    from mro_core.store import RunStore
+
+    expect = playwright_sync.expect
+    store = RunStore(e2e_tmp / "runs")
+    try:
+        rid = store.create_run("live-run", "search", {"rank_loss": "l1", "ablation": "none"}, total_epochs=3)
+        store.mark_running(rid)  # this test process plays the job: its pid is alive
+        store.heartbeat(rid, epoch=1, progress=1 / 3)
+        store.put_masks(rid, [{"mask": "011011", "mflops": 1.75, "mae": 0.3},
+                              {"mask": "111111", "mflops": 2.6, "mae": 0.25}], "valid", "supernet")
+        page.goto(server + "/pareto")
+        legend = page.locator(".js-plotly-plot .legendtext").filter(has_text="live-run")
+        expect(legend.first).to_be_attached()
+        expect(page.locator(".js-plotly-plot .annotation-text").filter(has_text="running, epoch 1/3")).to_be_attached()
+        settle(page)
+        page.get_by_text("Zoom (kept while new points arrive)").click()
+        thumb = page.locator('[data-testid="stSlider"]').filter(has_text="MFLOPs shown").get_by_role("slider").first
+        thumb.focus()
+        for _ in range(30):
+            thumb.press("ArrowRight")
+        read = "() => document.querySelector('.js-plotly-plot')._fullLayout.xaxis.range.map(v => v.toFixed(4))"
+        page.wait_for_function("() => !document.querySelector('.js-plotly-plot')._fullLayout.xaxis.autorange")
+        settle(page)
+        zoomed = page.evaluate(read)
+        store.heartbeat(rid, epoch=2, progress=2 / 3)
+        store.put_masks(rid, [{"mask": "000011", "mflops": 0.9, "mae": 0.5}], "valid", "supernet")
+        expect(page.locator(".js-plotly-plot .annotation-text").filter(has_text="running, epoch 2/3")).to_be_attached(
+            timeout=60_000)
+        assert page.evaluate(read) == zoomed  # the refresh with new points kept the zoom
+        store.finish(rid, "done")
+    finally:
+        store.close()
