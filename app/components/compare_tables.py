@@ -8,7 +8,6 @@ run, the newest ``mro table --suite table5`` run of the workspace, or the shippe
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 from typing import Any
 
 import plotly.express as px
@@ -138,6 +137,7 @@ def _line_chart(data: list[dict], title: str, y_title: str, key: str, dash: bool
                                                                   "run": "run", "series": "series"})
     fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0, "title": None},
                       margin={"l": 10, "r": 10, "t": 50, "b": 10}, height=420)
+    fig.update_xaxes(dtick=1 if max(d["epoch"] for d in data) <= 30 else None)  # whole epochs
     st.plotly_chart(fig, key=key)
 
 

@@ -246,7 +246,8 @@ READING_GUIDE = (
               "low means it averages evenly (var_a also shrinks with longer sources)."),
     ("alpha, beta, gamma", "the learned weights of the three statistics in the edge score "
                            "s = alpha z(cos) + beta z(var_g) + gamma z(var_a); a weight's sign says whether "
-                           "that statistic pushes a path up or down; p is a softmax of s over each source's paths."),
+                           "that statistic pushes a path up or down; p comes from s through a graph-attention layer and a "
+                           "softmax over each source's paths."),
     ("Spearman \u03c1", "how well the prior's ranking of masks agreed with their measured scores that epoch "
                         "(1 = same order, 0 = unrelated)."),
 )
@@ -254,10 +255,13 @@ READING_GUIDE = (
 
 DISAGREE = ("Why the prior can disagree with the planted paths: the prior only sees training-time signals "
             "(alignment, gradient and attention variance), never which paths the label depends on. A planted "
-            "path can look ordinary in those signals, and a redundant path can look busy. What each subnet "
-            "actually scores (Explore, Pareto) is the ground truth; Spearman \u03c1 says how far to trust the "
+            "path can look ordinary in those signals, and a redundant path can look busy. And p is shared out "
+            "among a source's outgoing paths (they add up to 1), so when two paths from one source are planted "
+            "(V->T and V->A in the demo's data) the prior cannot favour both at full strength. What each "
+            "subnet actually scores (Explore, Pareto) is the ground truth; Spearman \u03c1 says how far to trust the "
             "prior's ranking.")
 
 
-__all__ = ["READING_GUIDE", "DISAGREE", "next_epoch", "NODE_COLOR", "GraphEdge", "GraphNode", "PriorSnapshot", "PriorView", "edge_rows",
+__all__ = ["DISAGREE", "NODE_COLOR", "READING_GUIDE", "GraphEdge", "GraphNode", "PriorSnapshot", "PriorView",
+           "edge_rows", "next_epoch",
            "graph_elements", "read_prior", "uniform_p"]
