@@ -227,3 +227,20 @@ def test_a_k4_search_launched_like_the_search_page_runs_to_the_end(tmp_path):
     assert rec.status == "done", rec.error
     raw = torch.load(rec.checkpoint, weights_only=True)
     assert raw["model_config"]["modalities"] == ["T", "A", "V", "D"] and len(raw["mask_table"]) == 4095
+
+
+def test_dashboard_config_hides_deploy_and_ships_a_favicon():
+    import tomllib
+
+    cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert cfg["client"]["toolbarMode"] in ("minimal", "viewer")  # no "Deploy" button
+    assert (ROOT / "app" / "assets" / "favicon.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "assets" in (ROOT / "app" / "main.py").read_text() and ":material/hub:" not in (ROOT / "app" / "main.py").read_text()
+
+
+def test_text_escaping():
+    from app.services.text import markdown_text, plotly_text
+
+    name = "<b>BOLD</b> <a href='x'>link</a>"
+    assert plotly_text(name) == "&lt;b&gt;BOLD&lt;/b&gt; &lt;a href=&#x27;x&#x27;&gt;link&lt;/a&gt;"
+    assert "<" not in markdown_text(name) and "\\*\\*x\\*\\*" in markdown_text("**x**")

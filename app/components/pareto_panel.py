@@ -85,7 +85,7 @@ def _paths_text(space: PathSpace, bits: str) -> str:
     return ", ".join(space.active_names(space.parse(bits)))
 
 
-def _annotate(rows: list[dict], source: Source | tuple[str, str], space: PathSpace) -> list[dict]:
+def _annotate(rows: list[dict], source: tuple[str, str], space: PathSpace) -> list[dict]:
     """Copies of ``rows`` tagged with their source (id, name) and active path names."""
     sid, name = source
     return [{**r, "_source_id": sid, "_source": name, "_paths": _paths_text(space, str(r.get("mask", "")))}
