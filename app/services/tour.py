@@ -47,8 +47,9 @@ STEPS = (
     Step("What a path is", "Each arrow is a path: the target modality reads the source through cross-attention. "
          "Pick a path to see it alone, and what the model scores with nothing else switched on.",
          ("path", "mask", "MAE")),
-    Step("Turn off every path into T", "Text (T) usually carries the most. Switch off both paths into T (A->T "
-         "and V->T): T then reads nobody. Watch the error and the cost.", ("MAE", "MFLOPs")),
+    Step("Turn off every path into T", "Switch off both paths into T (A->T and V->T): T then reads nobody. In "
+         "the demo's data the label depends on both of them, so watch the error grow while the cost falls.",
+         ("MAE", "MFLOPs")),
     Step("The cheapest mask that is nearly as good", "Allow the error to grow by a tolerance over the full "
          "mask's MAE; the tour finds the cheapest mask that stays within it.", ("MAE", "MFLOPs", "supernet")),
     Step("Read the Pareto front", "Each dot is one mask: cost to the right, error up. The line joins the masks "
