@@ -20,7 +20,7 @@ from app.services import runs as run_svc  # noqa: E402
 from app.services.data_root import DataPathError, list_data_files, resolve_data_file  # noqa: E402
 from app.services.masks import bits_from_toggles, flip, resolve_mask  # noqa: E402
 from app.services.metrics_view import display_value, format_delta, primary  # noqa: E402
-from app.services.pareto_view import best_under_budget, mask_from_selection, pareto_front, rows_to_csv  # noqa: E402
+from app.services.pareto_view import best_under_budget, pareto_front, rows_to_csv, selected_points  # noqa: E402
 from app.services.prior_view import edge_rows, graph_elements, read_prior, uniform_p  # noqa: E402
 from app.services.routing import routing_svg  # noqa: E402
 
@@ -64,12 +64,14 @@ def test_best_under_budget():
 def test_csv_and_selection():
     text = rows_to_csv([{"mask": "011011", "mflops": 1.5}, {"mask": "111111", "extra": 2}])
     assert text.splitlines() == ["mask,mflops,extra", "011011,1.5,", "111111,,2"]
-    sel = {"selection": {"points": [{"customdata": ["011011", "run a", "T->V"]}]}}
-    assert mask_from_selection(sel) == ("011011", "run a")
-    assert mask_from_selection({"selection": {"points": [{"customdata": None}]}}) is None
-    assert mask_from_selection(None) is None
+    sel = {"selection": {"points": [{"customdata": ["011011", "run a", "T->V"]},
+                                    {"customdata": ["011011", "run a", "T->V"]},  # the same point twice
+                                    {"customdata": None}, {"customdata": ["000011", "run b"]}]}}
+    assert selected_points(sel) == [("011011", "run a"), ("000011", "run b")]
+    assert selected_points({"selection": {"points": [{"customdata": None}]}}) == []
+    assert selected_points(None) == []
     attr = SimpleNamespace(selection=SimpleNamespace(points=[{"customdata": ["111111", "ck"]}]))
-    assert mask_from_selection(attr) == ("111111", "ck")
+    assert selected_points(attr) == [("111111", "ck")]
 
 
 # ---------------------------------------------------------------------------------- data root

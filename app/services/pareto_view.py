@@ -110,25 +110,6 @@ def rows_to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None
     return buf.getvalue()
 
 
-def mask_from_selection(selection: Any) -> tuple[str, str] | None:
-    """``(mask, source)`` of the first selected point of a plotly chart selection, or None.
-
-    Points carry ``customdata = [mask, source, ...]``; baseline markers carry no mask and are ignored.
-    """
-    try:
-        points = selection["selection"]["points"]
-    except (KeyError, TypeError):
-        try:
-            points = selection.selection.points  # attribute access (PlotlyState)
-        except AttributeError:
-            return None
-    for pt in points or []:
-        cd = pt.get("customdata") if isinstance(pt, Mapping) else None
-        if isinstance(cd, (list, tuple)) and len(cd) >= 2 and isinstance(cd[0], str) and set(cd[0]) <= {"0", "1"} and cd[0]:
-            return cd[0], str(cd[1])
-    return None
-
-
 # ----------------------------------------------------------------------------- ties and picks
 POINT_DECIMALS = 3
 """Points that agree to this many decimals on both axes (what the hover prints) are one point to
