@@ -23,7 +23,8 @@ FLOORS: list[tuple[float, tuple[str, ...]]] = [
          "mro_core.edge_stats", "mro_core.prior", "mro_core.ranking")),
     # model/baselines holds a training loop until item 3 moves it out, hence this floor
     (3, ("mro_core.checkpoint", "mro_core.train", "mro_core.model.baselines")),
-    (4, ("mro_core.search", "mro_core.quality", "mro_core.tables", "mro_core.bench", "mro_core.ground_truth")),
+    (4, ("mro_core.search", "mro_core.quality", "mro_core.tables", "mro_core.bench", "mro_core.memory",
+         "mro_core.ground_truth")),
     (4.5, ("mro_core.study",)),
     (4.6, ("mro_core.study_ray",)),
     (5.0, ("mro_core.runs", "mro_core.runs.records")),

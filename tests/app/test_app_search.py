@@ -1,7 +1,7 @@
 """Search page (AppTest): the form builds the search command; the runs list reads the store.
 
 Jobs are never really started here: the launcher is patched to record the command line. The runs
-list is tested against a fake store (always) and against a real ``mro_core.store.RunStore`` in a
+list is tested against a fake store (always) and against a real ``mro_core.runs.store.RunStore`` in a
 temporary workspace (when that module is installed).
 """
 
@@ -60,12 +60,12 @@ def test_smoke_without_runs(make_app):
 
 def test_submit_synthetic_search(make_app, launched, tmp_path):
     at = make_app()
-    at.number_input(key=S.SEARCH_EPOCHS).set_value(3)
-    at.number_input(key=S.SEARCH_WARMUP).set_value(1)
+    at.text_input(key=S.SEARCH_EPOCHS).set_value("3")
+    at.text_input(key=S.SEARCH_WARMUP).set_value("1")
     at.selectbox(key=S.SEARCH_RANK_LOSS).set_value("l2")
     at.selectbox(key=S.SEARCH_ABLATION).set_value("no_mrg_prior")
-    at.number_input(key=S.SEARCH_BUDGET).set_value(1.5)
-    at.number_input(key=S.SYN_N_TRAIN).set_value(500)
+    at.text_input(key=S.SEARCH_BUDGET).set_value("1.5")
+    at.text_input(key=S.SYN_N_TRAIN).set_value("500")
     at.text_input(key=S.SEARCH_NAME).set_value("my-search")
     at.button(key=S.SEARCH_SUBMIT).click().run()
     assert not at.exception
@@ -82,12 +82,34 @@ def test_submit_synthetic_search(make_app, launched, tmp_path):
 
 def test_invalid_form_is_refused(make_app, launched):
     at = make_app()
-    at.number_input(key=S.SEARCH_EPOCHS).set_value(2)
-    at.number_input(key=S.SEARCH_WARMUP).set_value(5)
+    at.text_input(key=S.SEARCH_EPOCHS).set_value("2")
+    at.text_input(key=S.SEARCH_WARMUP).set_value("5")
     at.button(key=S.SEARCH_SUBMIT).click().run()
     assert not launched
-    # the same line the CLI prints after `mro: error:`
-    assert any("--warmup (5) is more than --epochs (2)" in e.value for e in at.error)
+    assert any("Warm-up epochs: 5 is more than the 2 epochs" in e.value for e in at.error)
+    assert any(e.value.startswith("Nothing was started") for e in at.error)
+
+
+@pytest.mark.parametrize("key,text,reason", [
+    (S.SEARCH_BUDGET, "abc", "FLOPs budget: 'abc' is not a number"),
+    (S.SEARCH_BUDGET, "-5", "FLOPs budget: -5 is not a budget"),
+    (S.SEARCH_EPOCHS, "99999", "Epochs: 99999 is out of range; use 1 to 1000"),
+    (S.SEARCH_EPOCHS, "2.5", "Epochs: '2.5' is not a whole number"),
+    (S.SYN_MODALITIES, "", "Modalities: empty"),
+    (S.SYN_MODALITIES, "T", "Modalities: a path space needs at least 2 modalities"),
+    (S.SYN_PLANTED, "X->Y", "Planted paths: X->Y is not a path between T, A, V"),
+    (S.SYN_NOISE, "lots", "Label noise: 'lots' is not a number"),
+])
+def test_wrong_field_is_refused_next_to_it(make_app, launched, key, text, reason):
+    at = make_app()
+    at.text_input(key=key).set_value(text)
+    at.button(key=S.SEARCH_SUBMIT).click().run()
+    assert not at.exception
+    assert not launched  # refused, not coerced
+    notes = [e.value for e in at.error]
+    assert any(n.startswith(reason) for n in notes), notes  # under the field
+    start = next(n for n in notes if n.startswith("Nothing was started"))  # and Start says why
+    assert reason in start
 
 
 def test_planted_path_of_a_missing_modality_is_refused_before_anything_starts(make_app, launched, tmp_path):
@@ -95,7 +117,7 @@ def test_planted_path_of_a_missing_modality_is_refused_before_anything_starts(ma
     at.text_input(key=S.SYN_PLANTED).set_value("T->X")
     at.button(key=S.SEARCH_SUBMIT).click().run()
     assert not at.exception and not launched
-    assert any("did not start" in e.value and "X" in e.value for e in at.error)
+    assert any(e.value.startswith("Nothing was started") and "T->X" in e.value for e in at.error)
     assert not (tmp_path / "runs").exists() or RunStore(tmp_path / "runs").list_runs() == []
 
 
