@@ -20,11 +20,10 @@ from app.services import settings
 from app.services import state as S
 from app.services import tables
 from app.services.checkpoints import CheckpointView
+from app.services.run_results import PICK_LABELS
 from app.services.text import plotly_text
 
 PERCENT_COLUMNS = ("Acc-7", "Acc-2", "F1")
-PICK_LABELS = {"best": "best metric", "budget": "best under the FLOPs budget", "knee": "knee of the front",
-               "prior": "highest prior"}
 SHIPPED_TABLE5 = settings.REPO_ROOT / "results" / "table5.csv"
 BASELINES_HOWTO = ("Baselines (Concat+MLP, EmbraceNet, Pairwise CMT) and the ablations are trained on their own by "
                    "`mro table --suite table5 --dataset synthetic --workspace runs --out results/table5`; "

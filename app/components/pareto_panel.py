@@ -58,6 +58,14 @@ def pareto_controls(view: CheckpointView) -> Controls:
     store = open_store()
     runs = run_svc.list_runs(store, kind="search")
     labels = {r.id: run_svc.run_label(r) for r in runs}
+    asked = st.query_params.get(S.PARETO_RUNS_PARAM)  # ?runs=<id>,...: a results card's link
+    if asked and asked != st.session_state.get(S.PARETO_URL_SEEN):
+        st.session_state[S.PARETO_URL_SEEN] = asked
+        wanted = [i for i in asked.split(",") if i]
+        st.session_state[S.PARETO_RUNS] = [i for i in wanted if i in labels]
+        if any(i not in labels for i in wanted):
+            st.warning(f"The link names run(s) this workspace does not have: "
+                       f"{', '.join(markdown_text(i) for i in wanted if i not in labels)}.")
     if S.PARETO_RUNS not in st.session_state:
         choices = [RunChoice(r.id, run_svc.status_of(store, r), len(run_svc.pareto_rows(store, r)))
                    for r in runs[:4 * MAX_DEFAULT_RUNS]]

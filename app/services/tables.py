@@ -16,6 +16,8 @@ ABLATION_LABELS = {
     "no_prior_guidance": "w/o prior guidance",
     "no_mrg_prior": "w/o MRG prior",
     "no_rank_reg": "w/o rank regularization",
+    "uniform": "uniform one-shot",
+    "random_search": "random search",
 }
 
 

@@ -25,6 +25,13 @@ PACKAGE_ROOT = Path(mro_core.__file__).resolve().parent.parent
 """The folder holding the ``mro_core`` package: put on the job's ``PYTHONPATH``."""
 
 
+CANCEL_EVENT = "cancel"
+"""Event logged when someone asks the front door to cancel a run (a user: the CLI or the dashboard),
+so readers can tell a requested cancel from a SIGTERM that came from elsewhere."""
+RESUME_EVENT = "resume"
+"""Event logged when the front door resumes a run (a later cancel event is a new request)."""
+
+
 class RunStateError(ValueError):
     """A run that cannot be resumed in its current state; the message names the state and the fix."""
 
@@ -116,6 +123,7 @@ def resume_run(store: RunStore, run_id: str, *, manager: JobManager | None = Non
         cmd = [sys.executable, "-m", "mro_core", *map(str, config["argv"]), "--run-id", rec.id, "--resume"]
     else:
         raise RunStateError(f"run {rec.id} has no stored command line to resume")
+    store.log_event(rec.id, RESUME_EVENT, None, {})
     return _start(store, rec.id, cmd, manager)
 
 
@@ -126,12 +134,13 @@ def cancel_run(store: RunStore, run_id: str, *, manager: JobManager | None = Non
     Raises:
         RunNotFound: no such run.
     """
+    store.log_event(run_id, CANCEL_EVENT, None, {})  # who asked: a user, through this door
     if manager is not None:
         return manager.cancel(run_id, timeout)
     return cancel_job(store, run_id, timeout)
 
 
 __all__ = [
-    "RunStateError", "SearchRefused", "SearchRequest", "cancel_run", "create_search_run", "refusal",
-    "resume_run", "submit_search", "worker_command",
+    "CANCEL_EVENT", "RESUME_EVENT", "RunStateError", "SearchRefused", "SearchRequest", "cancel_run",
+    "create_search_run", "refusal", "resume_run", "submit_search", "worker_command",
 ]
