@@ -20,6 +20,7 @@ from app.services import settings
 from app.services import state as S
 from app.services import tables
 from app.services.checkpoints import CheckpointView
+from app.services.references_view import SETTINGS_NOTE, reference_rows, references_for
 from app.services.run_results import PICK_LABELS
 from app.services.text import plotly_text
 
@@ -109,6 +110,12 @@ def table5(runs: list[Any], pick: str, view: CheckpointView | None) -> None:
         st.markdown(f"**Baselines and ablations trained alone**: from the {src}")
         _show(suite, S.COMPARE_TABLE5 + "_suite")
     st.caption(BASELINES_HOWTO)
+    refs = references_for(runs)  # only for chosen runs on mosei / mosi
+    if refs:
+        st.markdown("**Published reference points** for the chosen runs' data (test split as published; "
+                    "no MFLOPs given)")
+        _show(reference_rows(refs), S.COMPARE_TABLE5 + "_references")
+        st.caption(SETTINGS_NOTE)
     ck = _checkpoint_rows(view)
     if ck:
         st.markdown(f"**The sidebar checkpoint** ({view.path.name}; not a run, shown for reference)")

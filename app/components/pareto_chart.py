@@ -60,10 +60,13 @@ def _tie_text(group: Sequence[dict], spec: MetricSpec) -> str:
 def pareto_figure(sources: Sequence[Source], baselines: Sequence[dict], spec: MetricSpec, *,
                   budget: float | None = None, best: dict | None = None,
                   x_range: tuple[float, float] | None = None,
-                  y_range: tuple[float, float] | None = None) -> go.Figure:
+                  y_range: tuple[float, float] | None = None,
+                  references: Sequence[dict] = ()) -> go.Figure:
     """The scatter: per source, dominated points (faint), the front (line + markers); baselines as
     labelled diamonds; the budget as a vertical line and the best subnet under it as a star;
-    ``x_range`` / ``y_range`` (MFLOPs, metric as stored) fix the axes (None: fit the data).
+    ``x_range`` / ``y_range`` (MFLOPs, metric as stored) fix the axes (None: fit the data);
+    ``references`` (``{"label", "value"}``, published points without MFLOPs) are dotted horizontal
+    lines labelled at the right edge.
 
     Every subnet point carries ``customdata = [mask, source id, paths, ties]``: hover and selection
     read it; ``ties`` lists every mask drawn at the same spot (one click cannot tell them apart).
@@ -112,6 +115,13 @@ def pareto_figure(sources: Sequence[Source], baselines: Sequence[dict], spec: Me
             marker={"symbol": "star", "size": 20, "color": "#FFB400", "line": {"width": 1, "color": "#333"}},
             customdata=[custom(best, best.get("_source_id", ""), src_name)], hovertemplate=hover,
         ))
+    for ref in references:
+        fig.add_hline(y=_y(spec, float(ref["value"])), line_dash="dot", line_color="#9A9A9A", line_width=1,
+                      annotation_text=plotly_text(ref["label"]), annotation_position="right",
+                      annotation_font={"size": 10, "color": "#666666"})
+    if references:  # a legend entry, so the dotted lines are explained where the runs are
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name="published reference (no MFLOPs)",
+                                 line={"color": "#9A9A9A", "dash": "dot"}, hoverinfo="skip"))
     live = [f"{plotly_text(s.name)}: {s.live}" for s in sources if s.live]
     for j, text in enumerate(live):
         fig.add_annotation(text=text, xref="paper", yref="paper", x=0.0, y=1.0 - 0.06 * j, xanchor="left",

@@ -26,6 +26,7 @@ from app.services.pareto_view import (
     rows_to_csv,
     selected_points,
 )
+from app.services.references_view import SETTINGS_NOTE, reference_lines, references_for
 from app.services.text import markdown_text
 
 REFRESH_SECONDS = 5
@@ -110,10 +111,10 @@ def live_note(rec, status: str, n_points: int) -> str:
     return note + ("" if n_points else ", no subnets evaluated yet")
 
 
-def _sources(view: CheckpointView, controls: Controls) -> tuple[list[Source], list[dict], bool]:
+def _sources(view: CheckpointView, controls: Controls) -> tuple[list[Source], list[dict], bool, list]:
     store = open_store()
     spec = controls.spec
-    sources, baselines, active = [], [], False
+    sources, baselines, active, recs = [], [], False, []
     if controls.include_checkpoint and view.table:
         name = f"{CHECKPOINT_SOURCE} {view.path.name}"
         rows = _annotate(list(view.table.values()), (CHECKPOINT_SOURCE, name), view.space)
@@ -126,6 +127,7 @@ def _sources(view: CheckpointView, controls: Controls) -> tuple[list[Source], li
             rec = None
         if rec is None:
             continue
+        recs.append(rec)
         status = run_svc.status_of(store, rec)
         active |= status in run_svc.ACTIVE_STATUSES
         name = run_svc.run_label(rec)
@@ -136,7 +138,7 @@ def _sources(view: CheckpointView, controls: Controls) -> tuple[list[Source], li
                               str(Path(ck).resolve()) if on_disk else None, rec.id if on_disk else None,
                               live_note(rec, status, len(rows))))
         baselines += run_svc.baseline_rows(rec)
-    return sources, baselines, active
+    return sources, baselines, active, recs
 
 
 def _open(mask: str, source: Source | None) -> None:
@@ -241,7 +243,7 @@ def _zoom(feasible: list[dict], spec: MetricSpec) -> tuple[tuple[float, float] |
 
 def _panel(view: CheckpointView, controls: Controls) -> None:
     open_selected_mask()  # a selection callback ran before this fragment rerun
-    sources, baselines, active = _sources(view, controls)
+    sources, baselines, active, recs = _sources(view, controls)
     if controls.polling and not active:
         st.rerun()  # the runs have finished: one full rerun so the panel stops polling
     spec = controls.spec
@@ -267,8 +269,10 @@ def _panel(view: CheckpointView, controls: Controls) -> None:
                            format="%.3f", key=S.PARETO_BUDGET)
     best = best_under_budget(feasible, spec.key, spec.higher_is_better, budget)
     x_range, y_range = _zoom(feasible, spec)
+    refs = references_for(recs)  # only runs on mosei / mosi have published reference points
+    lines = reference_lines(refs, spec.key)
     fig = pareto_figure(sources, baselines, spec, budget=budget if hi > lo else None, best=best,
-                        x_range=x_range, y_range=y_range)
+                        x_range=x_range, y_range=y_range, references=lines)
     st.plotly_chart(fig, key=S.PARETO_CHART, on_select=lambda: _on_select(by_id, spec.key),
                     selection_mode="points")
     _tie_choice(by_id)
@@ -277,6 +281,13 @@ def _panel(view: CheckpointView, controls: Controls) -> None:
     st.caption(f"{len(feasible)} subnets from {len(sources)} source(s), {n_front} on the fronts. "
                "Click a point to open its mask in Explore; where several subnets share a point, the hover lists "
                "them all and a click asks which one.")
+    if lines:
+        srcs = sorted({(r["source_title"], r["source_url"]) for r in refs})
+        st.caption(f"Dotted lines: {len(lines)} published {spec.label} reference point(s) for "
+                   f"{', '.join(sorted({r['dataset'].upper() for r in refs}))}, without MFLOPs. {SETTINGS_NOTE} "
+                   "Sources: " + "; ".join(f"[{markdown_text(t)}]({u})" for t, u in srcs) + ".")
+    elif refs:
+        st.caption(f"The published reference points of these runs' data do not report {spec.label}.")
     _table(sources, spec, view)
     on_front = {(s.id, r["mask"]) for s in sources for r in s.front.front}
     export = [{"source": r["_source"], "mask": r.get("mask"), "paths": r["_paths"], "mflops": r.get("mflops"),

@@ -116,3 +116,29 @@ def test_table_run_rows_are_labelled(make_app, tmp_path):
     assert list(suite["Model"]) == ["EmbraceNet"] and list(suite["Subnet Mask"]) == ["\u2014"]
     assert suite.iloc[0]["From"] == f"mro table run table5 (synthetic) ({rid}), test split, 2 seed(s)"
     assert suite.iloc[0]["Acc-7"] == pytest.approx(40.0)
+
+
+def test_reference_points_for_mosei_runs_only(make_app, tmp_path):
+    from mro_core.data.references import SETTINGS_NOTE, reference_points
+    from mro_core.runs.store import RunStore
+
+    store = RunStore(tmp_path / "runs")
+    pick = {"mask": "011011", "mflops": 1.75, "mae": 0.6, "corr": 0.7, "acc7": 0.5, "acc2": 0.8, "f1": 0.8}
+    ids = {}
+    for ds in ("synthetic", "mosi"):
+        rid = store.create_run(f"on {ds}", "search", {"rank_loss": "l1", "ablation": "none", "dataset": ds,
+                                                      "request": {"dataset": ds, "unaligned": False}}, total_epochs=1)
+        store.mark_running(rid)
+        store.finish(rid, "done", result={"picks": {"best": pick}})
+        ids[ds] = rid
+    store.close()
+    at = make_app()
+    at.multiselect(key=S.COMPARE_RUNS).set_value([ids["synthetic"]]).run()
+    assert not any(SETTINGS_NOTE in c.value for c in at.caption)
+    at.multiselect(key=S.COMPARE_RUNS).set_value([ids["synthetic"], ids["mosi"]]).run()
+    assert not at.exception
+    refs = reference_points("mosi", aligned=True)
+    table = next(d.value for d in at.dataframe if "Model" in d.value.columns
+                 and set(d.value["Model"]) == {r["label"] for r in refs})
+    assert table["MFLOPs"].isna().all() and all("MMSA" in f or "github" in f for f in table["From"])
+    assert any(SETTINGS_NOTE in c.value for c in at.caption)

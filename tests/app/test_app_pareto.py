@@ -246,3 +246,55 @@ def test_zoom_sliders_fix_the_axes(make_app):
     assert figure(at)["layout"]["xaxis"]["range"] == x
     at.slider(key=S.PARETO_ZOOM_X).set_value((lo, hi)).run()
     assert "range" not in figure(at)["layout"].get("xaxis", {})
+
+
+# ------------------------------------------------------------- reference points, results links
+def _mosei_run(store, name, dataset="mosei", unaligned=True):
+    rid = store.create_run(name, "search", {"rank_loss": "l1", "ablation": "none", "dataset": dataset,
+                                            "request": {"dataset": dataset, "unaligned": unaligned}}, total_epochs=1)
+    store.mark_running(rid, pid=None)
+    store.put_masks(rid, SINGLE, "valid", "supernet")
+    store.finish(rid, "done")
+    return rid
+
+
+def test_reference_points_only_for_mosei_runs(make_app, tmp_path):
+    from mro_core.data.references import SETTINGS_NOTE, reference_points
+    from mro_core.runs.store import RunStore
+
+    store = RunStore(tmp_path / "runs")
+    syn = _run(store, "synthetic run", SINGLE)
+    store.close()
+    at = make_app()
+    assert not figure(at)["layout"].get("shapes") or all(s.get("line", {}).get("dash") != "dot"
+                                                         for s in figure(at)["layout"]["shapes"])
+    assert not any(SETTINGS_NOTE in c.value for c in at.caption)
+
+    store = RunStore(tmp_path / "runs")
+    mosei = _mosei_run(store, "on mosei")
+    store.close()
+    at = make_app()
+    at.multiselect(key=S.PARETO_RUNS).set_value([mosei, syn]).run()
+    assert not at.exception
+    fig = figure(at)
+    refs = reference_points("mosei", aligned=False)
+    dotted = [s for s in fig["layout"]["shapes"] if s.get("line", {}).get("dash") == "dot"]
+    assert len(dotted) == len(refs) > 0  # one horizontal line per published point (unaligned, as the run)
+    assert {round(s["y0"], 4) for s in dotted} == {round(r["metrics"]["mae"], 4) for r in refs}
+    labels = {a["text"] for a in fig["layout"]["annotations"]}
+    assert {r["label"] for r in refs} <= labels
+    assert any(t.get("name") == "published reference (no MFLOPs)" for t in fig["data"])
+    assert any(SETTINGS_NOTE in c.value and "MMSA" in c.value for c in at.caption)
+
+
+def test_pareto_link_of_a_results_card_chooses_the_run(open_app, tmp_path):
+    from mro_core.runs.store import RunStore
+
+    store = RunStore(tmp_path / "runs")
+    a = _run(store, "first", SINGLE)
+    b = _run(store, "second", SINGLE)
+    store.close()
+    at = open_app("views/pareto.py", query={S.PARETO_RUNS_PARAM: a})
+    assert not at.exception
+    assert at.multiselect(key=S.PARETO_RUNS).value == [a]  # not the default (both)
+    assert len(at.multiselect(key=S.PARETO_RUNS).options) == 2 and b not in at.multiselect(key=S.PARETO_RUNS).value

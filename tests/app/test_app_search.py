@@ -323,6 +323,11 @@ def test_runs_list_with_real_store(make_app, tmp_path):
     status = dict(zip(df["id"], df["status"]))
     assert status == {done: "done", live: "running", broken: "failed", waiting: "queued"}
     assert dict(zip(df["id"], df["detail"]))[broken] == "DataError: toy.npz: no split 'valid'"
+    # the finished run's results card: its pick, a link into Explore, a link into Pareto
+    card = at.dataframe[1].value
+    assert list(card["pick"]) == ["best metric"] and list(card["mask"]) == ["011011"]
+    assert list(card["open"]) == ["./?mask=011011"]  # no checkpoint on disk: the mask alone
+    assert any(f"(./pareto?runs={done})" in m.value for m in at.markdown)
     at.selectbox(key=S.RUNS_SELECTED).set_value(broken).run()
     assert at.button(key=S.RUNS_RESUME).disabled  # a failed run would fail again
     # a cancel through the front door reads "cancelled by you"
