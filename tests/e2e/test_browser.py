@@ -262,28 +262,63 @@ def _search_available() -> bool:
 
 
 @pytest.mark.slow
-def test_search_from_the_page_fills_pareto(server, page):
+def test_search_from_the_page_fills_pareto_while_it_runs(server, page, e2e_tmp):
+    """A real search started from the form: its points reach the Pareto chart while it is still
+    running ("running, epoch e/E" on the chart), then a Cancel from the runs panel reads "cancelled
+    by you"."""
     if not _search_available():
         pytest.skip("`python -m mro_core --help` lists no `search` subcommand in this build")
-    expect = playwright_sync.expect
-    page.goto(server + "/search")
-    settle(page)
-    for label, value in (("Epochs", "2"), ("Warm-up epochs", "1"), ("Train samples", "200"),
-                         ("Valid samples", "64")):
-        box = page.get_by_label(label, exact=True)
-        box.fill(value)
-        box.press("Tab")
-    page.get_by_label("Run name", exact=True).fill("e2e-search")
-    page.get_by_role("button", name="Start search").click()
-    expect(page.get_by_text("Search started: run", exact=False)).to_be_visible(timeout=120_000)
-    # The Pareto page lists the new run; its chart refreshes live (fragment, every 5 s) until the
-    # run's evaluated masks appear as a trace named after the run.
-    page.goto(server + "/pareto")
-    expect(page.locator(".js-plotly-plot").first).to_be_attached()
-    legend = page.locator(".js-plotly-plot .legendtext").filter(has_text="e2e-search")
-    expect(legend.first).to_be_attached(timeout=180_000)
-    points = page.locator(".js-plotly-plot .scatterlayer .trace .points path")
-    assert points.count() > 63  # the checkpoint's 63 masks plus the run's
+    try:
+        expect = playwright_sync.expect
+        page.goto(server + "/search")
+        settle(page)
+        for label, value in (("Epochs", "40"), ("Warm-up epochs", "1"), ("Train samples", "200"),
+                             ("Valid samples", "64")):
+            box = page.get_by_label(label, exact=True)
+            box.fill(value)
+            box.press("Tab")
+        page.get_by_label("Run name", exact=True).fill("e2e-search")
+        page.get_by_role("button", name="Start search").click()
+        expect(page.get_by_text("Search started: run", exact=False)).to_be_visible(timeout=120_000)
+        expect(page.get_by_label("Run name", exact=True)).not_to_have_value("e2e-search")  # a fresh default
+        # The Pareto page lists the new run; its chart refreshes live until the run's first evaluated
+        # masks appear, drawn as a trace named after the run while the run still says "running".
+        page.goto(server + "/pareto")
+        expect(page.locator(".js-plotly-plot").first).to_be_attached()
+        page.wait_for_function(
+            r"""() => {
+                const plot = document.querySelector('.js-plotly-plot');
+                if (!plot || !plot._fullData) return false;
+                const run = plot._fullData.filter(t => (t.name || '').includes('e2e-search') && t.x && t.x.length);
+                const live = (plot._fullLayout.annotations || []).some(a => /running, epoch [1-9]\d*\/40/.test(a.text));
+                return run.length > 0 && live;
+            }""",
+            polling=500, timeout=240_000)
+        points = page.locator(".js-plotly-plot .scatterlayer .trace .points path")
+        assert points.count() > 63  # the checkpoint's 63 masks plus the run's, before the run ended
+        shot(page, "pareto-live.png")
+        # Stop it from the runs panel: the table then says who cancelled it.
+        page.goto(server + "/search")
+        settle(page)
+        page.get_by_role("button", name="Cancel", exact=True).click()
+        expect(page.get_by_text("cancelled by you", exact=False).first).to_be_visible(timeout=60_000)
+    finally:  # never leave a 40-epoch job running on the machine
+        _cancel_active(e2e_tmp / "runs", "e2e-search")
+
+
+def _cancel_active(workspace: Path, name: str) -> None:
+    from mro_core.runs.api import cancel_run
+    from mro_core.runs.store import RunStore
+
+    if not workspace.exists():
+        return
+    store = RunStore(workspace)
+    try:
+        for rec in store.list_runs(kind="search"):
+            if rec.name == name and store.effective_status(rec) in ("queued", "running"):
+                cancel_run(store, rec.id)
+    finally:
+        store.close()
 
 
 # ------------------------------------------------------------------ names, ties, form, tour
@@ -358,6 +393,16 @@ def test_bad_request_is_refused_with_its_reason(server, page):
     page.get_by_role("button", name="Start search").click()
     expect(page.get_by_text("Nothing was started", exact=False)).to_be_visible()
     expect(page.get_by_text("FLOPs budget: 'abc' is not a number", exact=False).first).to_be_visible()
+    # every field fine on its own, but the front door cannot build the data: its one-line reason
+    box.fill("")
+    box.press("Tab")
+    seq = page.get_by_label("Seq. length", exact=True)
+    seq.fill("4")
+    seq.press("Tab")
+    page.get_by_role("button", name="Start search").click()
+    expect(page.get_by_text("Nothing was started: synthetic: min_len (4) must be >= num_keys (8)",
+                            exact=False)).to_be_visible()
+    expect(page.get_by_text("Search started", exact=False)).to_have_count(0)
 
 
 def test_tour_walks_to_its_end(server, page):
