@@ -8,6 +8,7 @@ start, cancel or resume until the run leaves the status it had when the button w
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 import streamlit as st
@@ -54,6 +55,26 @@ def settling(statuses: dict[str, str]) -> bool:
     return False
 
 
+def _on_pick(key: str) -> None:
+    st.session_state[S.RUNS_SELECTED] = st.session_state[key]
+
+
+def _run_picker(rows: list[dict]) -> str:
+    """The run chooser, its labels carrying each run's status. The widget's key follows the labels:
+    the browser keeps an old label of a widget whose options merely changed text (a run that ended
+    still read "- running"), so a new status draws a new widget; the choice lives in
+    ``S.RUNS_SELECTED``."""
+    ids = [r["id"] for r in rows]
+    if st.session_state.get(S.RUNS_SELECTED) not in ids:
+        st.session_state[S.RUNS_SELECTED] = ids[0]
+    labels = {r["id"]: f"{r['name']} ({r['id']}) - {r['status']}" for r in rows}
+    key = S.RUNS_PICKER + hashlib.sha1("\n".join(labels.values()).encode()).hexdigest()[:10]
+    chosen = st.session_state[S.RUNS_SELECTED]
+    st.session_state[key] = chosen
+    st.selectbox("Run", ids, format_func=lambda i: labels.get(i, i), key=key, on_change=_on_pick, args=(key,))
+    return chosen
+
+
 def _body(polling: bool) -> None:
     if st.session_state.pop(S.RUNS_RERUN, False):
         st.rerun()  # a button of this fragment acted: rerun the page so polling follows the new state
@@ -75,11 +96,7 @@ def _body(polling: bool) -> None:
         "detail": st.column_config.TextColumn("detail", help="why a run stopped: its error, or who cancelled it",
                                               width="large"),
     })
-    ids = [r["id"] for r in rows]
-    if st.session_state.get(S.RUNS_SELECTED) not in ids:
-        st.session_state[S.RUNS_SELECTED] = ids[0]
-    labels = {r["id"]: f"{r['name']} ({r['id']}) - {r['status']}" for r in rows}
-    run_id = st.selectbox("Run", ids, format_func=lambda i: labels.get(i, i), key=S.RUNS_SELECTED)
+    run_id = _run_picker(rows)
     row = next(r for r in rows if r["id"] == run_id)
     rec = next(r for r in runs if r.id == run_id)
     status = row["status"]

@@ -42,6 +42,11 @@ def launched(monkeypatch):
     return calls
 
 
+def picker(at):
+    """The runs panel's run chooser (its key follows its labels, see runs_panel._run_picker)."""
+    return next(s for s in at.selectbox if s.key and s.key.startswith(S.RUNS_PICKER))
+
+
 def _request_of(tmp_path, run_id):
     return RunStore(tmp_path / "runs").get_run(run_id).config["request"]
 
@@ -280,15 +285,15 @@ def test_runs_list_with_fake_store(make_app, monkeypatch, tmp_path):
     assert detail["r0"] == "DataError: toy.npz: no split 'valid'"  # a failed run says why
     assert detail["rc"] == "cancelled by you"  # not "cancelled by SIGTERM"
     assert df.iloc[2]["epoch"] == "2/5"
-    assert at.selectbox(key=S.RUNS_SELECTED).value == "r3"
-    at.selectbox(key=S.RUNS_SELECTED).set_value("r2").run()
+    assert picker(at).value == "r3"
+    picker(at).set_value("r2").run()
     assert not at.button(key=S.RUNS_CANCEL).disabled and at.button(key=S.RUNS_RESUME).disabled
     at.button(key=S.RUNS_CANCEL).click().run()
     assert cancelled == ["r2"] and not at.exception
     assert at.session_state[S.RUNS_SETTLE].run_id == "r2"  # the panel waits for r2 to leave "running"
-    at.selectbox(key=S.RUNS_SELECTED).set_value("r0").run()
+    picker(at).set_value("r0").run()
     assert at.button(key=S.RUNS_CANCEL).disabled and at.button(key=S.RUNS_RESUME).disabled  # failed: no Resume
-    at.selectbox(key=S.RUNS_SELECTED).set_value("r1").run()
+    picker(at).set_value("r1").run()
     assert at.button(key=S.RUNS_CANCEL).disabled and not at.button(key=S.RUNS_RESUME).disabled
     assert at.code[0].value.splitlines()[-1] == "line 99" and len(at.code[0].value.splitlines()) == 40
     at.button(key=S.RUNS_RESUME).click().run()
@@ -328,16 +333,16 @@ def test_runs_list_with_real_store(make_app, tmp_path):
     assert list(card["pick"]) == ["best metric"] and list(card["mask"]) == ["011011"]
     assert list(card["open"]) == ["./?mask=011011"]  # no checkpoint on disk: the mask alone
     assert any(f"(./pareto?runs={done})" in m.value for m in at.markdown)
-    at.selectbox(key=S.RUNS_SELECTED).set_value(broken).run()
+    picker(at).set_value(broken).run()
     assert at.button(key=S.RUNS_RESUME).disabled  # a failed run would fail again
     # a cancel through the front door reads "cancelled by you"
-    at.selectbox(key=S.RUNS_SELECTED).set_value(waiting).run()
+    picker(at).set_value(waiting).run()
     at.button(key=S.RUNS_CANCEL).click().run()
     assert not at.exception
     df = at.dataframe[0].value
     assert dict(zip(df["id"], df["status"]))[waiting] == "cancelled"
     assert dict(zip(df["id"], df["detail"]))[waiting] == "cancelled by you"
     assert not at.button(key=S.RUNS_RESUME).disabled or at.session_state.get(S.RUNS_SETTLE) is None
-    at.selectbox(key=S.RUNS_SELECTED).set_value(done).run()
+    picker(at).set_value(done).run()
     assert "all done" in at.code[0].value
     assert at.button(key=S.RUNS_CANCEL).disabled

@@ -301,7 +301,13 @@ def test_search_from_the_page_fills_pareto_while_it_runs(server, page, e2e_tmp):
         page.goto(server + "/search")
         settle(page)
         page.get_by_role("button", name="Cancel", exact=True).click()
-        expect(page.get_by_text("cancelled by you", exact=False).first).to_be_visible(timeout=60_000)
+        caption = page.locator('[data-testid="stCaptionContainer"]').filter(has_text="cancelled by you")
+        expect(caption.first).to_be_visible(timeout=60_000)
+        # the run picker says so too (it once kept "- running" after the table said otherwise)
+        run_picker = page.locator('[data-testid="stSelectbox"]').filter(has=page.get_by_text("Run", exact=True))
+        expect(run_picker.get_by_role("combobox")).to_have_value(re.compile(r"- cancelled$"))
+        settle(page)
+        shot(page, "search.png")
     finally:  # never leave a 40-epoch job running on the machine
         _cancel_active(e2e_tmp / "runs", "e2e-search")
 
