@@ -8,6 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from app.resources import inspect_data
+from app.services import state as S
 from app.services.data_root import DataPathError, resolve_data_file
 from app.services.inspection_view import label_rows, modality_rows, summary
 
@@ -26,10 +27,12 @@ def data_inspection(dataset: str, root: Path, rel: str | None) -> None:
         except (DataPathError, OSError) as e:
             st.error(str(e))
             return
-        if stat.st_size > AUTO_MAX_BYTES and not st.button("Inspect this file", key=f"inspect_{rel}",
-                                                           help="large file: reading it takes a while"):
-            st.caption(f"{stat.st_size / 2**20:.0f} MB: inspected on request (`mro data inspect` does the same).")
-            return
+        asked = st.session_state.setdefault(S.SEARCH_INSPECT, [])  # large files the user asked to read
+        if stat.st_size > AUTO_MAX_BYTES and rel not in asked:
+            if not st.button("Inspect this file", key=f"inspect_{rel}", help="large file: reading it takes a while"):
+                st.caption(f"{stat.st_size / 2**20:.0f} MB: inspected on request (`mro data inspect` does the same).")
+                return
+            asked.append(rel)
         try:
             d = inspect_data(dataset, str(path), stat.st_mtime)
         except (ValueError, OSError) as e:  # DataError is a ValueError

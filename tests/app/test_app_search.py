@@ -204,6 +204,27 @@ def test_file_dataset_only_from_data_root(make_app, launched, tmp_path):
     assert req["data_path"] == str((root / "toy.npz").resolve()) and req["n_train"] is None
 
 
+def test_large_file_is_inspected_on_request(make_app, tmp_path, monkeypatch):
+    from mro_core.config import SyntheticConfig
+    from mro_core.data.npz import save_npz
+    from mro_core.data.synthetic import make_synthetic
+
+    from app.components import data_inspection
+
+    root = tmp_path / "data"
+    root.mkdir()
+    save_npz(make_synthetic(SyntheticConfig(n_train=64, n_valid=32, n_test=32)), root / "big.npz")
+    monkeypatch.setattr(data_inspection, "AUTO_MAX_BYTES", 10)  # every file counts as large
+    at = make_app()
+    at.selectbox(key=S.SEARCH_DATASET).set_value("npz").run()
+    assert not any("train N=64" in m.value for m in at.markdown)  # not read yet
+    assert any("inspected on request" in c.value for c in at.caption)
+    at.button(key="inspect_big.npz").click().run()
+    assert not at.exception and any("train N=64" in m.value for m in at.markdown)
+    at.text_input(key=S.SEARCH_EPOCHS).set_value("3").run()  # any later rerun keeps it on screen
+    assert any("train N=64" in m.value for m in at.markdown)
+
+
 # --------------------------------------------------------------------------------- runs list
 @dataclass
 class FakeRecord:
