@@ -11,6 +11,7 @@ import csv
 from typing import Any
 
 import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
 from app.components.pareto_chart import PALETTE
@@ -20,7 +21,13 @@ from app.services import settings
 from app.services import state as S
 from app.services import tables
 from app.services.checkpoints import CheckpointView
-from app.services.references_view import SETTINGS_NOTE, reference_rows, references_for
+from app.services.references_view import (
+    SETTINGS_NOTE,
+    reference_lines,
+    reference_rows,
+    references_for,
+    run_setting,
+)
 from app.services.run_results import PICK_LABELS
 from app.services.text import plotly_text
 
@@ -115,6 +122,7 @@ def table5(runs: list[Any], pick: str, view: CheckpointView | None) -> None:
         st.markdown("**Published reference points** for the chosen runs' data (test split as published; "
                     "no MFLOPs given)")
         _show(reference_rows(refs), S.COMPARE_TABLE5 + "_references")
+        _reference_chart([r for r in runs if run_setting(r) is not None], pick, refs)
         st.caption(SETTINGS_NOTE)
     ck = _checkpoint_rows(view)
     if ck:
@@ -122,6 +130,34 @@ def table5(runs: list[Any], pick: str, view: CheckpointView | None) -> None:
         _show(ck, S.COMPARE_TABLE5 + "_checkpoint")
     st.caption("Acc-2 and F1 use the non-zero convention (MulT's). Classification runs: Acc-7 is accuracy; "
                "MAE/Corr/Acc-2 only with sentiment labels.")
+
+
+REF_METRICS = {"MAE": "mae", "Corr": "corr", "Acc-7": "acc7", "Acc-2": "acc2", "F1": "f1"}
+"""Table 5 column -> the reference rows' metric key (same units: fractions, plain MAE)."""
+
+
+def _reference_chart(runs: list[Any], pick: str, refs: list[dict]) -> None:
+    """The chosen runs' picks (metric vs MFLOPs) with the published points as labelled dotted lines."""
+    col = st.selectbox("Metric against the references", list(REF_METRICS), key=S.COMPARE_REF_METRIC)
+    lines = reference_lines(refs, REF_METRICS[col])
+    scale = 100.0 if col in PERCENT_COLUMNS else 1.0
+    fig = go.Figure()
+    for i, rec in enumerate(runs):
+        row = tables.table5_rows([rec], pick)[-1]  # the run's own row comes after its baselines
+        if row.get(col) is None or row.get("MFLOPs") is None:
+            continue
+        fig.add_trace(go.Scatter(x=[row["MFLOPs"]], y=[scale * row[col]], mode="markers",
+                                 name=plotly_text(f"{row['Model']} ({row['Subnet Mask']})"),
+                                 marker={"size": 12, "color": PALETTE[i % len(PALETTE)]}))
+    for ref in lines:
+        fig.add_hline(y=scale * ref["value"], line_dash="dot", line_color="#9A9A9A", line_width=1,
+                      annotation_text=plotly_text(ref["label"]), annotation_position="right",
+                      annotation_font={"size": 10, "color": "#666666"})
+    fig.update_layout(xaxis_title="MFLOPs per sample (the references give none)",
+                      yaxis_title=f"{col}{' (%)' if scale != 1.0 else ''}", height=380,
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0},
+                      margin={"l": 10, "r": 10, "t": 30, "b": 10})
+    st.plotly_chart(fig, key=S.COMPARE_REF_CHART)
 
 
 def table4(runs: list[Any], pick: str) -> None:

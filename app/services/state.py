@@ -124,6 +124,8 @@ COMPARE_TABLE5 = "compare_table5"
 COMPARE_TABLE4 = "compare_table4"
 COMPARE_RHO_CHART = "compare_rho"
 COMPARE_LOSS_CHART = "compare_loss"
+COMPARE_REF_METRIC = "compare_ref_metric"
+COMPARE_REF_CHART = "compare_ref_chart"
 
 # -------------------------------------------------------------------------------------- learn
 LEARN_STEP = "learn_step"

@@ -142,3 +142,10 @@ def test_reference_points_for_mosei_runs_only(make_app, tmp_path):
                  and set(d.value["Model"]) == {r["label"] for r in refs})
     assert table["MFLOPs"].isna().all() and all("MMSA" in f or "github" in f for f in table["From"])
     assert any(SETTINGS_NOTE in c.value for c in at.caption)
+    # the mosi run's pick against the references: labelled dotted lines (no MFLOPs)
+    figs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    fig = next(f for f in figs if any(s.get("line", {}).get("dash") == "dot" for s in f["layout"].get("shapes", [])))
+    dotted = [s for s in fig["layout"]["shapes"] if s["line"].get("dash") == "dot"]
+    assert {round(s["y0"], 4) for s in dotted} == {round(r["metrics"]["mae"], 4) for r in refs}
+    assert {a["text"] for a in fig["layout"]["annotations"]} >= {r["label"] for r in refs}
+    assert [t["name"] for t in fig["data"]] == ["MRO: on mosi (011011)"]  # the synthetic run is not drawn
