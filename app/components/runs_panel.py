@@ -21,6 +21,7 @@ from app.resources import job_manager, open_store
 from app.services import job_states as jobs
 from app.services import runs as run_svc
 from app.services import state as S
+from app.services.text import markdown_text
 
 REFRESH_SECONDS = 3
 LOG_LINES = 40
@@ -104,12 +105,12 @@ def _body(polling: bool) -> None:
     block = "waiting for the run to react" if pending else jobs.resume_block(status)
     c1, c2, c3 = st.columns([1, 1, 4])
     c1.button("Cancel", key=S.RUNS_CANCEL, on_click=_act, args=("cancel", run_id, status),
-              disabled=pending or status not in run_svc.ACTIVE_STATUSES)
+              disabled=status not in run_svc.ACTIVE_STATUSES)
     c2.button("Resume", key=S.RUNS_RESUME, on_click=_act, args=("resume", run_id, status),
               disabled=block is not None, help=block or "continue after the last saved epoch")
     c3.caption(f"status **{status}**, epoch {row['epoch'] or '-'}"
                + (f", ETA {row['ETA']}" if row["ETA"] else "")
-               + (f"; {row['detail']}" if row["detail"] else "")
+               + (f"; {markdown_text(row['detail'])}" if row["detail"] else "")
                + (" (waiting for the run to react...)" if pending else ""))
     tail = run_svc.log_tail(rec, LOG_LINES)
     if tail is None:
