@@ -1,1 +1,1 @@
-"""The MRO dashboard (Streamlit). ``streamlit run app/main.py``; pages live in ``app/pages``."""
+"""The MRO dashboard (Streamlit). ``streamlit run app/main.py``; pages live in ``app/views``."""

@@ -14,11 +14,14 @@ if ROOT not in sys.path:  # `app.*` and `mro_core` import from the repository ro
 
 import streamlit as st  # noqa: E402
 
-st.set_page_config(page_title="MRO routing explorer", page_icon=":material/hub:", layout="wide")
+# The favicon ships with the app (a lab without internet still gets it).
+st.set_page_config(page_title="MRO routing explorer",
+                   page_icon=str(Path(__file__).resolve().parent / "assets" / "favicon.png"), layout="wide")
 st.navigation([
     st.Page("views/explore.py", title="Explore", icon=":material/toggle_on:", default=True),
     st.Page("views/graph.py", title="Graph", icon=":material/share:"),
     st.Page("views/search.py", title="Search", icon=":material/travel_explore:"),
     st.Page("views/pareto.py", title="Pareto", icon=":material/scatter_plot:"),
     st.Page("views/compare.py", title="Compare", icon=":material/table_chart:"),
+    st.Page("views/learn.py", title="Learn", icon=":material/school:"),
 ]).run()

@@ -57,3 +57,16 @@ def job_manager() -> JobManager:
     """The process-wide :class:`JobManager` of the workspace: it reaps the jobs this server
     started and marks a job that died without reporting."""
     return _manager(str(settings.workspace()))
+
+
+@st.cache_data(show_spinner="Reading the data file...", max_entries=16)
+def inspect_data(dataset: str, path: str, mtime: float) -> dict:
+    """``mro_core.data.inspect.inspect_source(dataset, path).to_dict()``, once per file version.
+
+    Raises:
+        DataError / OSError / ValueError: the file cannot be read (the message is one line).
+    """
+    from mro_core.data.inspect import inspect_source
+
+    del mtime  # part of the cache key only: a rewritten file is read again
+    return inspect_source(dataset, path).to_dict()

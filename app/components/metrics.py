@@ -7,7 +7,8 @@ import streamlit as st
 
 from mro_core.paths import Mask, PathSpace
 
-from app.services.checkpoints import LATENCY_REPEATS, CheckpointView, percent
+from app.services.checkpoints import CheckpointView, percent
+from app.services.latency import LATENCY_PAIRS, NO_DIFFERENCE
 from app.services.metrics_view import (
     LATENCY_LABEL,
     MFLOPS_LABEL,
@@ -44,12 +45,26 @@ def mask_metrics_panel(view: CheckpointView, mask: Mask) -> None:
     st.caption(f"Mask {bits}: metrics from {src}; deltas relative to the full mask {view.full_bits} "
                "(Pairwise CMT).")
     # Latency last: everything above is already on screen while the timed forwards run.
-    lat = view.latency_ms(mask)
-    lat_full = view.latency_ms(view.full_mask)
-    c3.metric(LATENCY_LABEL, f"{lat:.1f} ms" if lat is not None else "n/a",
-              delta=None if bits == view.full_bits or lat is None or lat_full is None else f"{lat - lat_full:+.1f} ms",
-              delta_color="inverse",
-              help=f"median of {LATENCY_REPEATS} timed single-thread CPU forwards of one batch of "
-                   f"{view.latency_batch_size} through the subnet (measured once per mask, then cached)")
+    lat = view.latency(mask)
+    if lat is None:
+        c3.metric(LATENCY_LABEL, "n/a", help="the timed forward failed (see the server log)")
+    elif bits == view.full_bits:
+        c3.metric(LATENCY_LABEL, lat.mask.text(), help=_latency_help(view))
+    else:
+        c3.metric(LATENCY_LABEL, lat.mask.text(), delta=lat.delta_text(),
+                  delta_color="inverse" if lat.measurable else "off",
+                  delta_arrow="auto" if lat.measurable else "off", help=_latency_help(view))
+    verdict = (f"{abs(lat.diff):.1f} ms {'slower' if lat.diff > 0 else 'faster'} than the full mask "
+               f"({lat.full.text()}), outside the noise" if lat is not None and lat.measurable
+               else f"{NO_DIFFERENCE} from the full mask ({lat.full.text()})" if lat is not None
+               and bits != view.full_bits else "")
     st.caption(f"Latency of {bits} measured on {view.latency_source or 'CPU'} (batch {view.latency_batch_size}, "
-               "1 CPU thread).")
+               f"1 CPU thread, median ± half the interquartile range of {LATENCY_PAIRS} forwards"
+               + (f"; {verdict}" if verdict else "") + "). On a model this small, time follows FLOPs only "
+               "loosely; `mro bench` measures how closely on your machine.")
+
+
+def _latency_help(view: CheckpointView) -> str:
+    return (f"{LATENCY_PAIRS} timed single-thread CPU forwards of one batch of {view.latency_batch_size}, "
+            "interleaved with the full mask so a busy machine slows both alike; a difference counts only "
+            "when the middle half of the paired differences is on one side of zero")

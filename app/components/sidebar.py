@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app.components.checkpoint_url import apply_url_checkpoint, write_url_checkpoint
 from app.resources import checkpoint_view, open_store
 from app.services import runs as run_svc
 from app.services import settings
@@ -34,6 +35,9 @@ def checkpoint_sidebar() -> CheckpointView | None:
     options = checkpoint_options(settings.DEMO_CHECKPOINT, run_svc.list_runs(store))
     labels = {o.path: o.label for o in options}
     paths = list(labels)
+    url_warning = apply_url_checkpoint(options)  # ?ckpt= of a shared link
+    if url_warning:
+        st.warning(url_warning)
     choice = st.session_state.get(S.CHECKPOINT_CHOICE)
     if choice not in labels:
         choice = st.session_state[S.CHECKPOINT_CHOICE] = paths[0]
@@ -41,6 +45,7 @@ def checkpoint_sidebar() -> CheckpointView | None:
     path = st.sidebar.selectbox("Checkpoint", paths, format_func=lambda p: labels.get(p, p), key=S.CHECKPOINT,
                                 on_change=_on_pick,
                                 help="The shipped demo checkpoint, or the checkpoint of any run in the workspace.")
+    write_url_checkpoint(options, path)
     ws = settings.workspace()
     st.sidebar.caption(f"Workspace: `{ws}`" + ("" if ws.exists() else " (not created yet)"))
     try:

@@ -6,8 +6,9 @@ by re-running the model per click. Two things do touch the model, once per mask 
 - a mask missing from the table (k >= 5 tables hold only the single-path masks and the full
   mask; a checkpoint saved mid-training has no table) is evaluated with shared weights by
   :func:`mro_core.train.evaluate_masks`;
-- the latency figure: the median of a few timed single-thread CPU forwards of one batch through
-  the subnet.
+- the latency figure: timed single-thread CPU forwards of one batch through the subnet,
+  interleaved with the full mask, so that a difference can be told from noise
+  (:mod:`app.services.latency`).
 
 A :class:`CheckpointView` is shared by every browser session (the page caches it with
 ``st.cache_resource`` keyed on path and mtime), so its caches are guarded by a lock.
@@ -26,6 +27,8 @@ from typing import Any, Iterable, Mapping
 
 from mro_core.paths import MAX_EXHAUSTIVE_MASKS, Mask, MaskError, PathSpace
 
+from app.services.latency import LATENCY_PAIRS, LatencyComparison
+from app.services.latency import compare as compare_latency
 from app.services.metrics_view import MetricSpec, metric_specs, metric_value, primary
 
 log = logging.getLogger(__name__)
@@ -41,9 +44,6 @@ _TIMING_LOCK = threading.Lock()
 """Process-wide: one timing at a time, so that the thread setting below is restored correctly and
 two sessions' measurements do not disturb each other."""
 
-LATENCY_REPEATS = 5
-"""Timed forwards per mask, after one untimed one; the median is shown (a single forward is noisy
-on a busy CPU). About 5-10 ms each for the demo model, so a new mask costs well under 100 ms."""
 
 
 @contextmanager
@@ -95,6 +95,23 @@ def checkpoint_options(demo: str | Path, runs: Iterable[Any] = ()) -> list[Check
     return out
 
 
+DEMO_TOKEN = "demo"
+"""The URL name of the shipped demo checkpoint (runs' checkpoints go by their run id)."""
+
+
+def option_token(option: CheckpointOption) -> str:
+    """Short, stable name of a picker entry for the URL: ``demo`` or the run id."""
+    return option.run_id or DEMO_TOKEN
+
+
+def option_for_token(options: Iterable[CheckpointOption], token: str | None) -> CheckpointOption | None:
+    """The picker entry a URL token names (``demo`` or a run id); None when none matches."""
+    for o in options:
+        if token and option_token(o) == token:
+            return o
+    return None
+
+
 @dataclass
 class MaskMetrics:
     """What Explore shows for one mask.
@@ -123,7 +140,7 @@ class _Lazy:
     dataset_error: str | None = None
     warmed: bool = False
     latency_source: str = ""
-    latency: dict[str, float] = field(default_factory=dict)
+    latency: dict[str, LatencyComparison] = field(default_factory=dict)
     evaluated: dict[str, dict] = field(default_factory=dict)
 
 
@@ -310,9 +327,10 @@ class CheckpointView:
         v = {m: torch.ones(n, L, dtype=torch.bool) for m, L in zip(cfg.modalities, seq)}
         return Batch(x, v, torch.zeros(n)), "random inputs of the data's shapes"
 
-    def latency_ms(self, mask: Mask) -> float | None:
-        """Median wall time (ms) of a forward of one batch through the subnet ``mask`` on CPU
-        (one thread; measured once per mask, then cached)."""
+    def latency(self, mask: Mask) -> LatencyComparison | None:
+        """Latency of the subnet ``mask`` against the full mask on CPU (one thread): one batch,
+        :data:`~app.services.latency.LATENCY_PAIRS` interleaved (mask, full) timed forwards after an
+        untimed one of each; measured once per mask, then cached. None when the forward fails."""
         import torch
 
         bits = PathSpace.to_bits(mask)
@@ -323,21 +341,30 @@ class CheckpointView:
                 model = self._model()
                 batch, self._lazy.latency_source = self._latency_batch()
                 mask = tuple(mask)
+                full = self.full_mask
+
+                def timed(m: Mask) -> float:
+                    t0 = time.perf_counter()
+                    model(batch, m)
+                    return 1000.0 * (time.perf_counter() - t0)
+
                 with _TIMING_LOCK, torch_threads(LATENCY_THREADS), torch.inference_mode():
                     if not self._lazy.warmed:
-                        model(batch, self.space.full_mask())
+                        model(batch, full)
                         self._lazy.warmed = True
                     model(batch, mask)  # untimed: first use of this mask's shapes
-                    times = []
-                    for _ in range(LATENCY_REPEATS):
-                        t0 = time.perf_counter()
-                        model(batch, mask)
-                        times.append(1000.0 * (time.perf_counter() - t0))
+                    mask_times, full_times = [], []
+                    for i in range(LATENCY_PAIRS):  # alternate which goes first: no order bias
+                        if i % 2:
+                            full_times.append(timed(full))
+                            mask_times.append(timed(mask))
+                        else:
+                            mask_times.append(timed(mask))
+                            full_times.append(timed(full))
             except (MaskError, RuntimeError, ValueError) as e:
                 log.warning("latency of %s on %s failed: %s", bits, self.path, e)
                 return None
-            times.sort()
-            self._lazy.latency[bits] = times[len(times) // 2]
+            self._lazy.latency[bits] = compare_latency(mask_times, full_times)
             return self._lazy.latency[bits]
 
     @property
@@ -346,7 +373,7 @@ class CheckpointView:
 
     @property
     def latency_source(self) -> str:
-        """What the latency forwards ran on (after the first :meth:`latency_ms`)."""
+        """What the latency forwards ran on (after the first :meth:`latency`)."""
         return self._lazy.latency_source
 
 

@@ -110,20 +110,92 @@ def rows_to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None
     return buf.getvalue()
 
 
-def mask_from_selection(selection: Any) -> tuple[str, str] | None:
-    """``(mask, source)`` of the first selected point of a plotly chart selection, or None.
+# ----------------------------------------------------------------------------- ties and picks
+POINT_DECIMALS = 3
+"""Points that agree to this many decimals on both axes (what the hover prints) are one point to
+the eye, so one click cannot tell them apart: they are a *tie*."""
 
-    Points carry ``customdata = [mask, source, ...]``; baseline markers carry no mask and are ignored.
-    """
+
+def point_key(row: Mapping[str, Any], metric: str) -> tuple[float, float] | None:
+    """The on-screen position of ``row``: (MFLOPs, metric) rounded to :data:`POINT_DECIMALS`."""
+    m, f = finite_or_none(row.get(metric)), finite_or_none(row.get("mflops"))
+    if m is None or f is None:
+        return None
+    return round(f, POINT_DECIMALS), round(m, POINT_DECIMALS)
+
+
+def ties(rows: Iterable[Mapping[str, Any]], metric: str) -> dict[tuple[float, float], list[dict]]:
+    """Rows grouped by :func:`point_key` (only positions shared by two or more rows)."""
+    groups: dict[tuple[float, float], list[dict]] = {}
+    for r in rows:
+        k = point_key(r, metric)
+        if k is not None:
+            groups.setdefault(k, []).append(dict(r))
+    return {k: v for k, v in groups.items() if len(v) > 1}
+
+
+def selected_points(selection: Any) -> list[tuple[str, str]]:
+    """``(mask, source id)`` of every selected point of a plotly chart selection, in order, without
+    repeats (baseline markers, which carry no mask, are skipped)."""
     try:
         points = selection["selection"]["points"]
     except (KeyError, TypeError):
         try:
             points = selection.selection.points  # attribute access (PlotlyState)
         except AttributeError:
-            return None
+            return []
+    out: list[tuple[str, str]] = []
     for pt in points or []:
         cd = pt.get("customdata") if isinstance(pt, Mapping) else None
-        if isinstance(cd, (list, tuple)) and len(cd) >= 2 and isinstance(cd[0], str) and set(cd[0]) <= {"0", "1"} and cd[0]:
-            return cd[0], str(cd[1])
-    return None
+        if (isinstance(cd, (list, tuple)) and len(cd) >= 2 and isinstance(cd[0], str) and cd[0]
+                and set(cd[0]) <= {"0", "1"} and (cd[0], str(cd[1])) not in out):
+            out.append((cd[0], str(cd[1])))
+    return out
+
+
+@dataclass(frozen=True)
+class RunChoice:
+    """What the Pareto page needs to know about a run to preselect it.
+
+    Attributes:
+        id: run id.
+        status: effective status (``running``, ``done``, ``failed``...).
+        points: how many evaluated masks with finite numbers it has so far.
+    """
+
+    id: str
+    status: str
+    points: int
+
+
+FAILED_STATUSES = ("failed", "error", "interrupted", "cancelled", "canceled")
+
+
+def default_runs(runs: Sequence[RunChoice], limit: int = 3) -> list[str]:
+    """The runs selected on a first visit: the newest ``limit`` that have points to draw or are
+    still running (their points arrive epoch by epoch); failed and empty finished runs are left
+    out (they would only add a legend entry over nothing)."""
+    keep = [r.id for r in runs if r.status in ("running", "queued")
+            or (r.points > 0 and r.status not in FAILED_STATUSES)]
+    return keep[:limit]
+
+
+def resolve_click(picked: Sequence[tuple[str, str]], rows: Iterable[Mapping[str, Any]],
+                  metric: str) -> list[tuple[str, str]]:
+    """The subnets a chart click may mean, as ``(mask, source id)``.
+
+    One point picked, alone at its spot: that point (open it). One point on a spot other subnets
+    share (equal MFLOPs and metric to the printed precision): every subnet there, in table order
+    (the user chooses). Several points (a box selection): those points.
+    Rows carry ``mask`` and ``_source_id``.
+    """
+    if len(picked) != 1:
+        return list(picked)
+    mask, sid = picked[0]
+    rows = list(rows)
+    hit = next((r for r in rows if r.get("mask") == mask and str(r.get("_source_id")) == sid), None)
+    key = point_key(hit, metric) if hit is not None else None
+    if key is None:
+        return list(picked)
+    same = [(str(r["mask"]), str(r["_source_id"])) for r in rows if point_key(r, metric) == key]
+    return same if len(same) > 1 else list(picked)

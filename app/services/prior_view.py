@@ -198,7 +198,8 @@ def graph_elements(
     min_width: float = 1.0,
     max_width: float = 10.0,
 ) -> tuple[list[GraphNode], list[GraphEdge]]:
-    """Nodes on a circle and one edge per path, labelled with p as a string and sized by p.
+    """Nodes on a circle and one edge per path, labelled ``"A->V 0.42"`` (path and p, as a string:
+    agraph draws no numbers) and as wide as p is large.
 
     Edge widths scale linearly between ``min_width`` (p = 0) and ``max_width`` (p = 1). Paths active
     in ``mask`` get the highlight colour.
@@ -212,7 +213,7 @@ def graph_elements(
         edges.append(GraphEdge(
             source=space.modalities[path.src],
             target=space.modalities[path.tgt],
-            label=f"{v:.2f}",
+            label=f"{path.name} {v:.2f}",
             width=min_width + (max_width - min_width) * max(0.0, min(1.0, v)),
             color=ACTIVE_COLOR if active else INACTIVE_COLOR,
             active=active,
@@ -221,5 +222,46 @@ def graph_elements(
     return nodes, edges
 
 
-__all__ = ["NODE_COLOR", "GraphEdge", "GraphNode", "PriorSnapshot", "PriorView", "edge_rows",
+def next_epoch(epochs: Sequence[int], current: int | None) -> tuple[int, bool]:
+    """One step of the epoch replay: the epoch after ``current`` and whether to keep playing
+    (False once the last epoch is shown). An unknown ``current`` starts from the first epoch."""
+    if not epochs:
+        raise ValueError("no epochs to replay")
+    if current not in epochs:
+        return epochs[0], len(epochs) > 1
+    i = list(epochs).index(current) + 1
+    if i >= len(epochs):
+        return epochs[-1], False
+    return epochs[i], i < len(epochs) - 1
+
+
+READING_GUIDE = (
+    ("p(i\u2192j)", "how often the search samples path i\u2192j when it trains masks; each source's outgoing "
+                     "p add up to 1, so p = 1/(k-1) means no preference."),
+    ("cos", "how alike the two modalities' embeddings are (mean per-sample cosine): high means they carry "
+            "similar information, so attending across may add little."),
+    ("var_g", "how much the size of the path's gradient varies over recent steps: high means the path is "
+              "still being pulled around by the loss."),
+    ("var_a", "how peaked the path's attention is: high means it singles out a few positions of the source, "
+              "low means it averages evenly (var_a also shrinks with longer sources)."),
+    ("alpha, beta, gamma", "the learned weights of the three statistics in the edge score "
+                           "s = alpha z(cos) + beta z(var_g) + gamma z(var_a); a weight's sign says whether "
+                           "that statistic pushes a path up or down; p comes from s through a graph-attention layer and a "
+                           "softmax over each source's paths."),
+    ("Spearman \u03c1", "how well the prior's ranking of masks agreed with their measured scores that epoch "
+                        "(1 = same order, 0 = unrelated)."),
+)
+"""One line per quantity of the Graph page: what it is and how to read it."""
+
+DISAGREE = ("Why the prior can disagree with the planted paths: the prior only sees training-time signals "
+            "(alignment, gradient and attention variance), never which paths the label depends on. A planted "
+            "path can look ordinary in those signals, and a redundant path can look busy. And p is shared out "
+            "among a source's outgoing paths (they add up to 1), so when two paths from one source are planted "
+            "(V->T and V->A in the demo's data) the prior cannot favour both at full strength. What each "
+            "subnet actually scores (Explore, Pareto) is the ground truth; Spearman \u03c1 says how far to trust the "
+            "prior's ranking.")
+
+
+__all__ = ["DISAGREE", "NODE_COLOR", "READING_GUIDE", "GraphEdge", "GraphNode", "PriorSnapshot", "PriorView",
+           "edge_rows", "next_epoch",
            "graph_elements", "read_prior", "uniform_p"]

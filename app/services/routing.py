@@ -95,3 +95,22 @@ def routing_svg(
                      f'fill="white">{html.escape(name)}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def graph_legend_svg(width: int = 640) -> str:
+    """The Graph page's legend: colour = active in the current mask, width = p, dashed = inactive."""
+    h = 34
+    y = h / 2
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h}" viewBox="0 0 {width} {h}" '
+             'role="img" aria-label="graph legend" font-family="sans-serif" font-size="13" fill="#333">']
+    x = 4
+    for label, stroke, w, dash in (("active in the current mask", ACTIVE_COLOR, 4, ""),
+                                   ("inactive", INACTIVE_COLOR, 4, ' stroke-dasharray="6 4"')):
+        parts.append(f'<line x1="{x}" y1="{y}" x2="{x + 34}" y2="{y}" stroke="{stroke}" stroke-width="{w}"{dash}/>')
+        parts.append(f'<text x="{x + 40}" y="{y + 4}">{html.escape(label)}</text>')
+        x += 40 + 8 * len(label) + 14
+    parts.append(f'<line x1="{x}" y1="{y}" x2="{x + 34}" y2="{y}" stroke="#888" stroke-width="1"/>')
+    parts.append(f'<line x1="{x + 40}" y1="{y}" x2="{x + 74}" y2="{y}" stroke="#888" stroke-width="8"/>')
+    parts.append(f'<text x="{x + 80}" y="{y + 4}">width = p (0 to 1)</text>')
+    parts.append("</svg>")
+    return "".join(parts)

@@ -13,17 +13,18 @@ import dataclasses
 import datetime as _dt
 import logging
 import math
-import time
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from mro_core.runs.launcher import tail
-from mro_core.runs.records import ACTIVE_STATUSES, RESUMABLE_STATUSES, RunRecord
+from mro_core.runs.records import ACTIVE_STATUSES, RunRecord
 from mro_core.runs.store import RunStore
+
+from app.services import job_states as jobs
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ACTIVE_STATUSES", "RESUMABLE_STATUSES"]
+__all__ = ["ACTIVE_STATUSES"]
 
 
 def list_runs(store: RunStore | None, kind: str | None = None) -> list[RunRecord]:
@@ -101,36 +102,47 @@ def format_duration(seconds: float | None) -> str:
     return f"{s // 3600}h {(s % 3600) // 60:02d}m"
 
 
-def eta_seconds(rec: Any, status: str, now: float | None = None) -> float | None:
-    """Remaining time of a running run by linear extrapolation of its progress since it started."""
-    if status != "running":
-        return None
-    prog = getattr(rec, "progress", None)
-    started = parse_time(getattr(rec, "started", None)) or parse_time(getattr(rec, "created", None))
-    if not isinstance(prog, (int, float)) or started is None or not 0 < prog < 1:
-        return None
-    elapsed = (now or time.time()) - started
-    return elapsed * (1 - prog) / prog if elapsed > 0 else None
+def _events(store: RunStore | None, run_id: str, kind: str) -> list:
+    """The run's events of one kind (the store's :class:`Event` objects); [] when unreadable."""
+    if store is None:
+        return []
+    try:
+        return list(store.events(run_id, kind=kind))
+    except Exception as e:  # noqa: BLE001 - a broken or deleted run reads as "no events"
+        log.warning("events(%s, %s) failed: %s", run_id, kind, e)
+        return []
+
+
+def cancelled_by_user(store: RunStore | None, run_id: str) -> bool:
+    """Whether the run's latest cancel / resume request through the front door is a cancel."""
+    evs = _events(store, run_id, jobs.CANCEL_KIND) + _events(store, run_id, jobs.RESUME_KIND)
+    return jobs.user_cancelled(sorted(evs, key=lambda e: getattr(e, "id", 0)))
 
 
 def run_table_rows(store: RunStore | None, runs: Iterable[Any], now: float | None = None) -> list[dict]:
-    """One display row per run: id, name, status, progress %, epoch, ETA, created."""
+    """One display row per run: id, name, status, progress %, epoch, ETA, created, detail.
+
+    ETA: from measured epoch times only (:func:`app.services.job_states.eta_seconds`); detail: the
+    error of a failed run, "cancelled by you" for a cancel asked for through the front door.
+    """
     rows = []
     for r in runs:
         st = status_of(store, r)
         prog = getattr(r, "progress", None)
         created = parse_time(getattr(r, "created", None))
         ep, tot = getattr(r, "epoch", None), getattr(r, "total_epochs", None)
+        rid = getattr(r, "id", "")
+        eta = jobs.eta_seconds(st, ep, tot, _events(store, rid, "epoch"), now) if st == "running" else None
+        by_user = st == "cancelled" and cancelled_by_user(store, rid)
         rows.append({
-            "id": getattr(r, "id", ""),
+            "id": rid,
             "name": getattr(r, "name", "") or "",
             "status": st,
             "progress": round(100.0 * float(prog), 1) if isinstance(prog, (int, float)) else None,
             "epoch": f"{ep or 0}/{tot}" if tot else (str(ep) if ep is not None else ""),
-            "ETA": format_duration(eta_seconds(r, st, now)),
+            "ETA": jobs.eta_text(st, ep, tot, eta, format_duration(eta)),
             "created": _dt.datetime.fromtimestamp(created).strftime("%Y-%m-%d %H:%M:%S") if created else "",
-            # the reason that goes with the effective status (e.g. a dead job's own last error line)
-            "error": getattr(r, "effective_error", None) or getattr(r, "error", None) or "",
+            "detail": jobs.detail(st, getattr(r, "effective_error", None) or getattr(r, "error", None), by_user),
         })
     return rows
 

@@ -20,6 +20,14 @@ MASK = "mask"
 MASK_PARAM = "mask"
 """URL query parameter that carries the current mask (``?mask=011011``), so a view is shareable."""
 
+CHECKPOINT_PARAM = "ckpt"
+"""URL query parameter that names the checkpoint beside the mask: ``demo`` or a run id
+(``?ckpt=ab12cd&mask=011011``), so a shared link opens the same checkpoint, not silently the demo."""
+
+CHECKPOINT_URL_SEEN = "checkpoint_url_seen"
+"""The ``?ckpt=`` value last applied or written by this session: a different value in the URL is a
+new link (applied); the same one is our own echo (the picker wins)."""
+
 FLASH = "flash_message"
 """A one-shot message set by a callback and shown (then cleared) by the next page run."""
 
@@ -39,6 +47,11 @@ QUICK_PAPER = "quick_paper"
 
 # -------------------------------------------------------------------------------------- graph
 GRAPH_EPOCH = "graph_epoch"
+GRAPH_PLAYING = "graph_playing"
+"""True while the epoch replay plays (the replay fragment then reruns every PLAY_SECONDS)."""
+GRAPH_PLAY = "graph_play"
+GRAPH_PLAY_FRESH = "graph_play_fresh"
+"""Set by Play: the next replay run shows the start epoch instead of stepping past it."""
 
 # ------------------------------------------------------------------------------------- search
 SEARCH_FORM = "search_form"
@@ -63,14 +76,28 @@ SYN_NUM_KEYS = "syn_num_keys"
 SYN_SEQ_LEN = "syn_seq_len"
 SYN_DATA_SEED = "syn_data_seed"
 RUNS_SELECTED = "runs_selected"
+"""The chosen run of the runs panel (not a widget key: the picker's key follows its labels)."""
+RUNS_PICKER = "runs_picker_"
 RUNS_PAUSE = "runs_pause"
 RUNS_CANCEL = "runs_cancel"
 RUNS_RESUME = "runs_resume"
+RUNS_TABLE = "runs_table"
+RUNS_SETTLE = "runs_settle"
+"""A :class:`~app.services.job_states.Settle` after start / cancel / resume: keep refreshing until
+the run leaves the status it had."""
+RUNS_RERUN = "runs_rerun"
+"""Set by a runs-panel button: the next fragment run reruns the whole page (so polling restarts)."""
+SEARCH_BENCHMARK = "search_benchmark"
+SEARCH_NAME_RESET = "search_name_reset"
+SEARCH_INSPECT = "search_inspect"
 LAST_LAUNCH = "last_launch"
 """The run id (or error) of the last search started from this browser session."""
 
 # ------------------------------------------------------------------------------------- pareto
 PARETO_RUNS = "pareto_runs"
+PARETO_RUNS_PARAM = "runs"
+"""URL parameter of the Pareto page: comma-separated run ids to show (a results card's link)."""
+PARETO_URL_SEEN = "pareto_url_seen"
 PARETO_INCLUDE_CHECKPOINT = "pareto_include_checkpoint"
 PARETO_METRIC = "pareto_metric"
 PARETO_BUDGET = "pareto_budget"
@@ -78,7 +105,17 @@ PARETO_PAUSE = "pareto_pause"
 PARETO_CHART = "pareto_chart"
 PARETO_CSV = "pareto_csv"
 PARETO_OPEN = "pareto_open"
-"""Set by the chart's selection callback: the mask to open in Explore on this run."""
+"""Set by a selection callback: ``{"mask": bits, "ckpt": token or None}`` to open in Explore."""
+PARETO_TIES = "pareto_ties"
+"""Set by the chart's selection callback when the click hit several subnets drawn at one spot:
+``[[mask, source id], ...]``; the page asks which one to open."""
+PARETO_TABLE = "pareto_table"
+PARETO_ZOOM_X = "pareto_zoom_x"
+PARETO_ZOOM_Y = "pareto_zoom_y"
+PARETO_ZOOM_AUTO = "pareto_zoom_auto_"
+"""Prefix: ``pareto_zoom_auto_x`` / ``_y`` are True while that zoom slider spans all the data (it
+then follows new points instead of pinning the old bounds)."""
+PARETO_TIE_PREFIX = "pareto_tie_"
 
 # ------------------------------------------------------------------------------------ compare
 COMPARE_RUNS = "compare_runs"
@@ -87,3 +124,22 @@ COMPARE_TABLE5 = "compare_table5"
 COMPARE_TABLE4 = "compare_table4"
 COMPARE_RHO_CHART = "compare_rho"
 COMPARE_LOSS_CHART = "compare_loss"
+COMPARE_REF_METRIC = "compare_ref_metric"
+COMPARE_REF_CHART = "compare_ref_chart"
+
+# -------------------------------------------------------------------------------------- learn
+LEARN_STEP = "learn_step"
+"""Index of the tour step shown (len(steps) = the tour is complete)."""
+LEARN_LARGE = "learn_large_type"
+"""The Learn page's large-type switch (widget key)."""
+LARGE_TYPE_ON = "large_type_on"
+"""Large type for a projector, kept outside the widget so every page honours it."""
+LEARN_NEXT = "learn_next"
+LEARN_BACK = "learn_back"
+LEARN_RESTART = "learn_restart"
+LEARN_PATH = "learn_path"
+LEARN_INTO_T = "learn_into_t"
+LEARN_TOLERANCE = "learn_tolerance"
+LEARN_BUDGET = "learn_budget"
+LEARN_EPOCH = "learn_epoch"
+LEARN_GT_MASK = "learn_gt_mask"

@@ -16,6 +16,8 @@ ABLATION_LABELS = {
     "no_prior_guidance": "w/o prior guidance",
     "no_mrg_prior": "w/o MRG prior",
     "no_rank_reg": "w/o rank regularization",
+    "uniform": "uniform one-shot",
+    "random_search": "random search",
 }
 
 
@@ -62,7 +64,8 @@ def final_spearman(rec: Any, events: Sequence[Mapping[str, Any]]) -> float | Non
 
 
 def table5_rows(runs: Sequence[Any], pick: str = "best") -> list[dict]:
-    """Paper Table 5 layout: Model, Subnet Mask, MAE, Corr, Acc-7, Acc-2, F1, MFLOPs.
+    """Paper Table 5 layout: Model, Subnet Mask, MAE, Corr, Acc-7, Acc-2, F1, MFLOPs, and From
+    (where the row comes from).
 
     Each run contributes its baselines (once per distinct name) and its pick ``pick``.
     """
@@ -74,7 +77,8 @@ def table5_rows(runs: Sequence[Any], pick: str = "best") -> list[dict]:
                 continue
             seen_baselines.add(b["name"])
             rows.append({"Model": str(b["name"]), "Subnet Mask": str(b.get("mask") or "\u2014"),
-                         **metric_cells(b, task), "MFLOPs": finite_or_none(b.get("mflops"))})
+                         **metric_cells(b, task), "MFLOPs": finite_or_none(b.get("mflops")),
+                         "From": f"baseline stored with run {run_label(rec)}"})
     for rec in runs:
         task = run_task(rec)
         picks = run_result(rec).get("picks") or {}
@@ -82,12 +86,14 @@ def table5_rows(runs: Sequence[Any], pick: str = "best") -> list[dict]:
         cfg = run_config(rec)
         abl = ABLATION_LABELS.get(str(cfg.get("ablation", "none")), str(cfg.get("ablation")))
         model = f"{abl}: {getattr(rec, 'name', '') or rec.id}"
+        src = f"run {run_label(rec)}: its {pick!r} pick"
         if not isinstance(p, Mapping):
-            rows.append({"Model": model, "Subnet Mask": "", **metric_cells(None, task), "MFLOPs": None})
+            rows.append({"Model": model, "Subnet Mask": "", **metric_cells(None, task), "MFLOPs": None,
+                         "From": src + " (none: the run has not finished)"})
             continue
         p = flat_metrics(p)
         rows.append({"Model": model, "Subnet Mask": str(p.get("mask", "")), **metric_cells(p, task),
-                     "MFLOPs": finite_or_none(p.get("mflops"))})
+                     "MFLOPs": finite_or_none(p.get("mflops")), "From": src})
     return rows
 
 
@@ -139,3 +145,30 @@ def percent_cells(rows: list[dict], columns: Iterable[str]) -> list[dict]:
                 r[c] = round(100.0 * float(v), 2)
         out.append(r)
     return out
+
+
+TABLE_RUN_COLUMNS = {"model": "Model", "mask": "Subnet Mask", "mae": "MAE", "corr": "Corr", "acc7": "Acc-7",
+                     "acc2": "Acc-2", "f1": "F1", "mflops": "MFLOPs", "rho": "Rank Corr (\u03c1)"}
+
+
+def suite_rows(rows: Sequence[Mapping[str, Any]], source: str) -> list[dict]:
+    """Rows of ``mro table --suite table5`` (a table run's result, or its CSV) in the page's layout,
+    each with ``From`` = ``source``. Missing metrics stay empty; ``-`` masks (baselines) show a dash."""
+    out = []
+    for r in rows:
+        row = {}
+        for k, head in TABLE_RUN_COLUMNS.items():
+            v = r.get(k)
+            row[head] = (str(v) if v not in (None, "", "-") else "\u2014") if k in ("model", "mask") else finite_or_none(v)
+        row["From"] = source
+        out.append(row)
+    return out
+
+
+def latest_table5_run(runs: Iterable[Any]) -> Any | None:
+    """The newest finished ``mro table --suite table5`` run among ``runs`` (kind ``table``)."""
+    for r in runs:
+        res = run_result(r)
+        if res.get("suite") == "table5" and isinstance(res.get("rows"), list):
+            return r
+    return None

@@ -2,12 +2,20 @@
 
 import streamlit as st
 
+from app.components.large_type import apply_large_type
 from app.components.mask_grid import current_mask, mask_grid, quick_masks
 from app.components.metrics import mask_metrics_panel
 from app.components.sidebar import checkpoint_sidebar, show_flash
 from app.services.routing import routing_svg
 
+LANDING = """- **Path**: one modality attending to another (``A->T``: text reads audio). A model over k modalities has k(k-1) paths.
+- **Mask**: which paths are on (one toggle each, a bit string in the URL); fewer paths cost fewer FLOPs.
+- **Shared weights**: one trained supernet serves every mask, so each toggle shows that subnet's scores at once, \
+without retraining. New here? The **Learn** page walks through it."""
+
 st.title("Explore subnets")
+apply_large_type()  # the Learn page's projector switch
+st.markdown(LANDING)
 view = checkpoint_sidebar()
 if view is None:
     st.stop()

@@ -2,10 +2,12 @@
 
 import streamlit as st
 
+from app.components.large_type import apply_large_type
 from app.components.pareto_panel import open_selected_mask, pareto_controls, pareto_panel
 from app.components.sidebar import checkpoint_sidebar, show_flash
 
 st.title("Pareto front")
+apply_large_type()  # the Learn page's projector switch
 open_selected_mask()  # a point clicked on the chart opens in Explore
 view = checkpoint_sidebar()
 if view is None:

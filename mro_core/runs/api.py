@@ -31,6 +31,13 @@ PACKAGE_ROOT = Path(mro_core.__file__).resolve().parent.parent
 """The folder holding the ``mro_core`` package: put on the job's ``PYTHONPATH``."""
 
 
+CANCEL_EVENT = "cancel"
+"""Event logged when someone asks the front door to cancel a run (a user: the CLI or the dashboard),
+so readers can tell a requested cancel from a SIGTERM that came from elsewhere."""
+RESUME_EVENT = "resume"
+"""Event logged when the front door resumes a run (a later cancel event is a new request)."""
+
+
 def refusal(e: BaseException) -> str:
     """The first line of an error's message (its type name when it has none)."""
     text = str(e).strip()
@@ -122,7 +129,9 @@ def resume_run(store: RunStore, run_id: str, *, manager: JobManager | None = Non
         cmd = [sys.executable, "-m", "mro_core", *map(str, config["argv"]), "--run-id", rec.id, "--resume"]
     else:
         raise RunStateError(f"run {rec.id} has no stored command line to resume")
-    return _start(store, rec.id, cmd, manager)
+    pid = _start(store, rec.id, cmd, manager)
+    store.log_event(rec.id, RESUME_EVENT, None, {})  # only once the claim succeeded
+    return pid
 
 
 def cancel_run(store: RunStore, run_id: str, *, manager: JobManager | None = None,
@@ -132,12 +141,13 @@ def cancel_run(store: RunStore, run_id: str, *, manager: JobManager | None = Non
     Raises:
         RunNotFound: no such run.
     """
+    store.log_event(run_id, CANCEL_EVENT, None, {})  # who asked: a user, through this door
     if manager is not None:
         return manager.cancel(run_id, timeout)
     return cancel_job(store, run_id, timeout)
 
 
 __all__ = [
-    "RunBusy", "RunStateError", "SearchRefused", "SearchRequest", "cancel_run", "create_search_run", "refusal",
-    "resume_run", "submit_search", "worker_command",
+    "CANCEL_EVENT", "RESUME_EVENT", "RunBusy", "RunStateError", "SearchRefused", "SearchRequest", "cancel_run",
+    "create_search_run", "refusal", "resume_run", "submit_search", "worker_command",
 ]

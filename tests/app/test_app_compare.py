@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
@@ -18,7 +19,9 @@ from mro_core.checkpoint import load_checkpoint  # noqa: E402
 from app.services import state as S  # noqa: E402
 
 HAS_STORE = importlib.util.find_spec("mro_core.runs.store") is not None
-TABLE5 = ["Model", "Subnet Mask", "MAE", "Corr", "Acc-7", "Acc-2", "F1", "MFLOPs"]
+TABLE5 = ["Model", "Subnet Mask", "MAE", "Corr", "Acc-7", "Acc-2", "F1", "MFLOPs", "From"]
+SUITE = ["Model", "Subnet Mask", "MAE", "Corr", "Acc-7", "Acc-2", "F1", "MFLOPs", "Rank Corr (\u03c1)", "From"]
+
 
 
 @pytest.fixture
@@ -30,8 +33,15 @@ def test_smoke_checkpoint_rows(make_app):
     at = make_app()
     assert not at.exception
     assert at.title[0].value == "Compare runs"
-    t5 = at.dataframe[0].value
+    assert any("no search runs in this workspace yet" in i.value for i in at.info)  # explained empty state
+    assert not any(h.value == "Table 4: rank losses" for h in at.subheader)  # no heading over nothing
+    shipped, t5 = at.dataframe[0].value, at.dataframe[1].value
+    assert list(shipped.columns) == SUITE  # the shipped `mro table` result, labelled as such
+    assert set(shipped["From"]) == {"shipped results/table5.csv (mro table, test split)"}
+    assert "Concat+MLP" in list(shipped["Model"])
+    assert any("mro table --suite table5" in c.value for c in at.caption)  # how to get the baselines
     assert list(t5.columns) == TABLE5
+    assert set(t5["From"]) == {"sidebar checkpoint demo.pt, validation split"}
     table = {r["mask"]: r for r in load_checkpoint(ROOT / "checkpoints" / "demo.pt").mask_table}
     best = min(table.values(), key=lambda r: r["mae"])
     assert list(t5["Subnet Mask"]) == ["111111", best["mask"]]  # the demo's full mask and its best mask
@@ -57,8 +67,10 @@ def test_runs_tables_and_curves(make_app, tmp_path):
     at = make_app()
     assert not at.exception
     assert sorted(at.multiselect(key=S.COMPARE_RUNS).value) == sorted(ids.values())
-    t5, t4 = at.dataframe[0].value, at.dataframe[1].value
+    t5, t4 = at.dataframe[0].value, at.dataframe[-1].value
     assert list(t5.columns) == TABLE5
+    assert t5.iloc[0]["From"].startswith("baseline stored with run loss-")
+    assert set(t5["From"][1:]) == {f"run loss-{k} ({v}): its 'best' pick" for k, v in ids.items()}
     assert list(t5["Model"])[0] == "EmbraceNet"  # a baseline shared by both runs appears once
     assert (t5["Model"] == "EmbraceNet").sum() == 1
     assert list(t4.columns) == ["Run", "Loss Function", "Attention Mask", "Acc-7", "Acc-2", "F1", "Rank Corr (\u03c1)"]
@@ -66,4 +78,74 @@ def test_runs_tables_and_curves(make_app, tmp_path):
     assert rho == {"L1": pytest.approx(0.6), "L2": pytest.approx(0.3)}
     assert len(at.get("plotly_chart")) == 2  # Spearman and loss curves
     at.selectbox(key=S.COMPARE_PICK).set_value("knee").run()
-    assert set(at.dataframe[1].value["Attention Mask"]) == {"000011"}
+    assert set(at.dataframe[-1].value["Attention Mask"]) == {"000011"}
+    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert fig["layout"]["xaxis"]["title"]["text"] == "epoch"
+    assert fig["layout"]["yaxis"]["title"]["text"] == "Spearman \u03c1"
+    assert fig["layout"]["legend"]["orientation"] == "h"  # below the plot: a long name does not squeeze it
+    colors = {t["line"]["color"] for t in fig["data"]}
+    assert len(colors) == 2  # one distinct colour per run
+
+
+@pytest.mark.skipif(not HAS_STORE, reason="mro_core.runs.store is not installed in this build")
+def test_html_run_name_is_text_in_legends(make_app, tmp_path):
+    from mro_core.runs.store import RunStore
+
+    store = RunStore(tmp_path / "runs")
+    rid = store.create_run("<b>BOLD</b> <a href='x'>link</a>", "search", {"rank_loss": "l1"}, total_epochs=1)
+    store.mark_running(rid)
+    store.log_event(rid, "epoch", 1, {"train_loss": 1.0, "valid_loss": 1.1, "spearman": 0.5})
+    store.finish(rid, "done", result={"picks": {"best": {"mask": "011011", "mflops": 1.75, "mae": 0.2}}})
+    store.close()
+    at = make_app()
+    names = [t["name"] for c in at.get("plotly_chart") for t in json.loads(c.proto.spec)["data"]]
+    assert names and all("<b>" not in n and "&lt;b&gt;" in n for n in names)
+
+
+@pytest.mark.skipif(not HAS_STORE, reason="mro_core.runs.store is not installed in this build")
+def test_table_run_rows_are_labelled(make_app, tmp_path):
+    from mro_core.runs.store import RunStore
+
+    store = RunStore(tmp_path / "runs")
+    rid = store.create_run("table5 (synthetic)", "table", {"suite": "table5"})
+    store.finish(rid, "done", result={"suite": "table5", "seeds": [0, 1], "rows": [
+        {"model": "EmbraceNet", "mask": "-", "mae": 0.66, "acc7": 0.4, "mflops": 0.05}]})
+    store.close()
+    at = make_app()
+    suite = at.dataframe[0].value
+    assert list(suite["Model"]) == ["EmbraceNet"] and list(suite["Subnet Mask"]) == ["\u2014"]
+    assert suite.iloc[0]["From"] == f"mro table run table5 (synthetic) ({rid}), test split, 2 seed(s)"
+    assert suite.iloc[0]["Acc-7"] == pytest.approx(40.0)
+
+
+def test_reference_points_for_mosei_runs_only(make_app, tmp_path):
+    from mro_core.data.references import SETTINGS_NOTE, reference_points
+    from mro_core.runs.store import RunStore
+
+    store = RunStore(tmp_path / "runs")
+    pick = {"mask": "011011", "mflops": 1.75, "mae": 0.6, "corr": 0.7, "acc7": 0.5, "acc2": 0.8, "f1": 0.8}
+    ids = {}
+    for ds in ("synthetic", "mosi"):
+        rid = store.create_run(f"on {ds}", "search", {"rank_loss": "l1", "ablation": "none", "dataset": ds,
+                                                      "request": {"dataset": ds, "unaligned": False}}, total_epochs=1)
+        store.mark_running(rid)
+        store.finish(rid, "done", result={"picks": {"best": pick}})
+        ids[ds] = rid
+    store.close()
+    at = make_app()
+    at.multiselect(key=S.COMPARE_RUNS).set_value([ids["synthetic"]]).run()
+    assert not any(SETTINGS_NOTE in c.value for c in at.caption)
+    at.multiselect(key=S.COMPARE_RUNS).set_value([ids["synthetic"], ids["mosi"]]).run()
+    assert not at.exception
+    refs = reference_points("mosi", aligned=True)
+    table = next(d.value for d in at.dataframe if "Model" in d.value.columns
+                 and set(d.value["Model"]) == {r["label"] for r in refs})
+    assert table["MFLOPs"].isna().all() and all("MMSA" in f or "github" in f for f in table["From"])
+    assert any(SETTINGS_NOTE in c.value for c in at.caption)
+    # the mosi run's pick against the references: labelled dotted lines (no MFLOPs)
+    figs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    fig = next(f for f in figs if any(s.get("line", {}).get("dash") == "dot" for s in f["layout"].get("shapes", [])))
+    dotted = [s for s in fig["layout"]["shapes"] if s["line"].get("dash") == "dot"]
+    assert {round(s["y0"], 4) for s in dotted} == {round(r["metrics"]["mae"], 4) for r in refs}
+    assert {a["text"] for a in fig["layout"]["annotations"]} >= {r["label"] for r in refs}
+    assert [t["name"] for t in fig["data"]] == ["MRO: on mosi (011011)"]  # the synthetic run is not drawn

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -22,6 +23,9 @@ from app.services import state as S  # noqa: E402
 from app.services.metrics_view import display_value, format_mflops  # noqa: E402
 
 DEMO = ROOT / "checkpoints" / "demo.pt"
+HAS_STORE = importlib.util.find_spec("mro_core.runs.store") is not None
+LATENCY_TEXT = re.compile(r"^\d+\.\d ms \u00b1 \d+\.\d$")
+"""Median and half the interquartile range of the interleaved timed forwards."""
 TABLE = {r["mask"]: r for r in load_checkpoint(DEMO).mask_table}
 
 
@@ -44,7 +48,7 @@ def assert_shows(at: AppTest, bits: str) -> None:
     assert shown["F1"] == display_value("f1", row["f1"])
     assert shown["MFLOPs"] == format_mflops(row["mflops"])
     assert shown["% of full FLOPs"] == f"{100 * row['mflops'] / TABLE['111111']['mflops']:.1f}%"
-    assert shown["Latency / batch"].endswith(" ms")
+    assert LATENCY_TEXT.match(shown["Latency / batch"])
 
 
 def test_smoke_full_mask(make_app):
@@ -216,9 +220,41 @@ def test_classification_checkpoint_without_its_data(make_app, monkeypatch, tmp_p
     shown = metrics(at)
     assert "MAE" not in shown and shown["Acc"] == display_value("acc", rows["111110"]["acc"])
     assert shown["F1"] == display_value("f1", rows["111110"]["f1"])
-    assert shown["Latency / batch"].endswith(" ms")  # random inputs of the data's shapes
+    assert LATENCY_TEXT.match(shown["Latency / batch"])  # random inputs of the data's shapes
     at.button(key=S.QUICK_PAPER).click().run()  # 011011 is missing from the table, the data is gone
     assert not at.exception
     shown = metrics(at)
     assert shown["Acc"] == "n/a" and shown["MFLOPs"] != "n/a"  # FLOPs still known (analytic)
     assert any("cannot be opened" in i.value for i in at.info)
+
+
+# ---------------------------------------------------------------------- checkpoint in the URL
+def test_checkpoint_is_in_the_url_beside_the_mask(make_app):
+    at = make_app()
+    assert str(at.query_params[S.CHECKPOINT_PARAM]).strip("[]'") == "demo"
+    assert any("Shared weights" in m.value for m in at.markdown)  # the landing lines
+
+
+def test_link_to_an_unknown_checkpoint_says_so(make_app):
+    at = make_app({S.CHECKPOINT_PARAM: "deadbeef", S.MASK_PARAM: "011011"})
+    assert not at.exception
+    assert any("names checkpoint 'deadbeef'" in w.value for w in at.warning)  # not a silent fallback
+    assert at.session_state[S.MASK] == "011011"
+
+
+@pytest.mark.skipif(not HAS_STORE, reason="mro_core.runs.store is not installed in this build")
+def test_link_opens_a_run_checkpoint(make_app, tmp_path):
+    from mro_core.runs.store import RunStore
+
+    ck = tmp_path / "run.pt"
+    shutil.copy(DEMO, ck)
+    store = RunStore(tmp_path / "runs")
+    rid = store.create_run("linked", "search", {}, total_epochs=1)
+    store.update_run(rid, checkpoint=str(ck))
+    store.close()
+    at = make_app({S.CHECKPOINT_PARAM: rid, S.MASK_PARAM: "011011"})
+    assert not at.exception and not at.warning
+    assert at.sidebar.selectbox(key=S.CHECKPOINT).value == str(ck.resolve())
+    at.sidebar.selectbox(key=S.CHECKPOINT).set_value(str(DEMO.resolve())).run()  # the picker wins over the link
+    assert at.sidebar.selectbox(key=S.CHECKPOINT).value == str(DEMO.resolve())
+    assert str(at.query_params[S.CHECKPOINT_PARAM]).strip("[]'") == "demo"

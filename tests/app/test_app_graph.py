@@ -93,3 +93,44 @@ def test_malformed_prior_never_crashes(make_app):
     infos = " ".join(i.value for i in at.info)
     assert "uniform prior" in infos and "'p' is missing" in infos
     assert list(table(at)["p"]) == [0.5] * 6
+
+
+def test_play_steps_through_the_epochs_and_stops(make_app):
+    ps = [[0.5] * 6, [0.6, 0.4] * 3, [0.9, 0.1, 0.3, 0.7, 0.6, 0.4]]
+    prior = {**snapshot(3, ps[2]), "history": [snapshot(e + 1, p) for e, p in enumerate(ps)]}
+    at = make_app(prior)
+    assert at.button(key=S.GRAPH_PLAY).label == "Play"
+    at.button(key=S.GRAPH_PLAY).click().run()  # at the last epoch: Play starts over
+    assert at.session_state[S.GRAPH_PLAYING]
+    assert at.select_slider(key=S.GRAPH_EPOCH).value == 1
+    assert list(table(at)["p"]) == ps[0]
+    assert at.button(key=S.GRAPH_PLAY).label == "Pause"
+    at.run()  # one timer tick (AppTest does not tick run_every itself)
+    assert at.select_slider(key=S.GRAPH_EPOCH).value == 2 and list(table(at)["p"]) == ps[1]
+    at.run()
+    assert at.select_slider(key=S.GRAPH_EPOCH).value == 3 and list(table(at)["p"]) == ps[2]
+    assert not at.session_state[S.GRAPH_PLAYING]  # stopped at the end
+    assert at.button(key=S.GRAPH_PLAY).label == "Play"
+    assert not at.exception
+
+
+def test_reading_guide_explains_every_quantity(make_app):
+    at = make_app(with_prior=False)
+    text = " ".join(m.value for m in at.expander[0].markdown)
+    for word in ("**cos**", "**var_g**", "**var_a**", "**alpha, beta, gamma**", "planted paths"):
+        assert word in text
+    assert at.get("imgs") or at.get("image")  # the legend
+
+
+def test_next_epoch_and_edge_labels():
+    from mro_core.paths import PathSpace
+
+    from app.services.prior_view import graph_elements, next_epoch
+
+    assert next_epoch([1, 2, 3], 1) == (2, True)
+    assert next_epoch([1, 2, 3], 2) == (3, False)
+    assert next_epoch([1, 2, 3], 3) == (3, False)
+    assert next_epoch([1, 2, 3], None) == (1, True)
+    _, edges = graph_elements(PathSpace(("T", "A", "V")), [0.42] * 6, "011011")
+    assert edges[3].label == "A->V 0.42"
+    assert [e.active for e in edges] == [False, True, True, False, True, True]

@@ -78,11 +78,12 @@ def test_metric_choice(make_app):
 
 def test_selected_point_opens_in_explore(make_app):
     at = make_app()
-    at.session_state[S.PARETO_OPEN] = "011011"  # what the chart's selection callback leaves
+    at.session_state[S.PARETO_OPEN] = {"mask": "011011", "ckpt": "demo"}  # what a selection callback leaves
     at.run()
     assert not at.exception
     assert at.title[0].value == "Explore subnets"
     assert at.session_state[S.MASK] == "011011"
+    assert str(at.query_params[S.CHECKPOINT_PARAM]).strip("[]'") == "demo"
 
 
 @pytest.mark.skipif(not HAS_STORE, reason="mro_core.runs.store is not installed in this build")
@@ -107,3 +108,193 @@ def test_run_masks_and_baselines(make_app, tmp_path):
     assert base["text"] == ["Concat+MLP"]
     at.checkbox(key=S.PARETO_INCLUDE_CHECKPOINT).uncheck().run()
     assert "**111111**" in best_text(at)  # the budget slider re-ranged to the run's masks: best overall
+
+
+# ------------------------------------------------------------------ live runs, ties, escaping
+HTML_NAME = "<b>BOLD</b> <a href='x'>link</a>"
+
+
+def _run(store, name, masks, status="done", epoch=None, total=4, checkpoint=None):
+    rid = store.create_run(name, "search", {"rank_loss": "l1", "ablation": "none"}, total_epochs=total)
+    store.mark_running(rid, pid=None)
+    if masks:
+        store.put_masks(rid, masks, "valid", "supernet")
+    if epoch is not None:
+        store.heartbeat(rid, epoch=epoch, progress=epoch / total)
+    if checkpoint:
+        store.update_run(rid, checkpoint=str(checkpoint))
+    if status != "running":
+        store.finish(rid, status, error="boom" if status == "failed" else None)
+    return rid
+
+
+SINGLE = [{"mask": "000010", "mflops": 0.5, "mae": 0.8}, {"mask": "000100", "mflops": 0.5, "mae": 0.8},
+          {"mask": "111111", "mflops": 2.6, "mae": 0.3}]
+
+
+@pytest.mark.skipif(not HAS_STORE, reason="mro_core.runs.store is not installed in this build")
+def test_default_selection_skips_failed_and_empty_runs(make_app, tmp_path):
+    from mro_core.runs.store import RunStore
+
+    store = RunStore(tmp_path / "runs")
+    good = _run(store, "good", SINGLE)
+    _run(store, "failed", SINGLE, status="failed")
+    _run(store, "empty", [])
+    store.close()
+    at = make_app()
+    assert at.multiselect(key=S.PARETO_RUNS).value == [good]
+
+
+@pytest.mark.skipif(not HAS_STORE, reason="mro_core.runs.store is not installed in this build")
+def test_running_run_is_drawn_with_its_epoch(make_app, tmp_path, monkeypatch):
+    from mro_core.runs.store import RunStore
+
+    from app.services import runs as run_svc
+
+    monkeypatch.setattr(run_svc, "status_of", lambda store, rec: str(getattr(rec, "status", "")))
+    store = RunStore(tmp_path / "runs")
+    rid = _run(store, "live", SINGLE[:1], status="running", epoch=2, total=5)
+    store.close()
+    at = make_app()
+    assert not at.exception
+    assert at.multiselect(key=S.PARETO_RUNS).value == [rid]  # a running run is selected
+    fig = figure(at)
+    notes = [a["text"] for a in fig["layout"].get("annotations", []) if "epoch" in a.get("text", "")]
+    assert notes == [f"live ({rid}): running, epoch 2/5"]
+    assert fig["layout"]["uirevision"] == "pareto"  # refreshes keep the user's zoom
+    assert sum(len(t["x"]) for t in fig["data"] if rid in t.get("name", "")) == 1  # drawn before the end
+    assert any("running, epoch 2/5" in c.value for c in at.caption)
+
+
+@pytest.mark.skipif(not HAS_STORE, reason="mro_core.runs.store is not installed in this build")
+def test_html_run_name_is_escaped_in_the_chart(make_app, tmp_path):
+    from mro_core.runs.store import RunStore
+
+    store = RunStore(tmp_path / "runs")
+    rid = _run(store, HTML_NAME, SINGLE)
+    store.close()
+    at = make_app()
+    fig = figure(at)
+    names = [t.get("name", "") for t in fig["data"] if rid in t.get("name", "")]
+    assert names and all("<b>" not in n and "&lt;b&gt;BOLD&lt;/b&gt;" in n for n in names)
+    hovers = [cd[4] for t in fig["data"] for cd in t.get("customdata", []) if cd[1] == rid]
+    assert hovers and all("<a" not in h for h in hovers)
+
+
+@pytest.mark.skipif(not HAS_STORE, reason="mro_core.runs.store is not installed in this build")
+def test_tie_lists_every_mask_and_opens_the_chosen_run(make_app, tmp_path):
+    from mro_core.runs.store import RunStore
+
+    ck = tmp_path / "run_b.pt"
+    ck.write_bytes(DEMO.read_bytes())
+    store = RunStore(tmp_path / "runs")
+    a = _run(store, "run-a", SINGLE)
+    b = _run(store, "run-b", SINGLE, checkpoint=ck)
+    store.close()
+    at = make_app()
+    at.checkbox(key=S.PARETO_INCLUDE_CHECKPOINT).uncheck().run()
+    fig = figure(at)
+    tie_hover = next(cd[3] for t in fig["data"] for cd in t.get("customdata", [])
+                     if cd[0] == "000010" and cd[1] == a)
+    assert "4 subnets at this point" in tie_hover  # two masks x two runs at (0.5, 0.8)
+    for m, rid in (("000010", a), ("000100", a), ("000010", b), ("000100", b)):
+        assert m in tie_hover and rid in tie_hover
+    # what the selection callback leaves after a click on that spot
+    at.session_state[S.PARETO_TIES] = [["000010", a], ["000100", a], ["000010", b], ["000100", b]]
+    at.run()
+    buttons = [x for x in at.button if x.key and x.key.startswith(S.PARETO_TIE_PREFIX)]
+    assert [x.label for x in buttons][2].startswith("000010 from run\\-b")
+    buttons[2].click().run()
+    assert not at.exception
+    assert at.title[0].value == "Explore subnets"
+    assert at.session_state[S.MASK] == "000010"
+    assert str(at.query_params[S.CHECKPOINT_PARAM]).strip("[]'") == b
+    assert at.sidebar.selectbox(key=S.CHECKPOINT).value == str(ck.resolve())
+
+
+def test_resolve_click():
+    from app.services.pareto_view import resolve_click
+
+    rows = [{"mask": m, "_source_id": sid, "mflops": f, "mae": v}
+            for m, sid, f, v in (("000010", "a", 0.5, 0.8), ("000100", "b", 0.5, 0.8), ("111111", "a", 2.6, 0.3))]
+    assert resolve_click([("111111", "a")], rows, "mae") == [("111111", "a")]
+    assert resolve_click([("000100", "b")], rows, "mae") == [("000010", "a"), ("000100", "b")]
+    assert resolve_click([("000010", "a"), ("111111", "a")], rows, "mae") == [("000010", "a"), ("111111", "a")]
+
+
+def test_subnet_table_links_open_run_and_mask(make_app):
+    at = make_app()
+    df = at.dataframe[0].value
+    assert list(df.columns) == ["source", "mask", "paths", "MFLOPs", "MAE", "on front", "open"]
+    assert len(df) == 63
+    row = df[df["mask"] == "011011"].iloc[0]
+    assert row["open"] == "./?mask=011011&ckpt=demo"
+    assert bool(df.iloc[0]["on front"])
+
+
+def test_zoom_sliders_fix_the_axes(make_app):
+    at = make_app()
+    fig = figure(at)
+    assert "range" not in fig["layout"].get("xaxis", {})  # no zoom: the axes fit the data
+    lo = min(r["mflops"] for r in ROWS)
+    hi = max(r["mflops"] for r in ROWS)
+    at.slider(key=S.PARETO_ZOOM_X).set_value((lo, 1.0)).run()
+    assert not at.exception
+    x = figure(at)["layout"]["xaxis"]["range"]
+    assert x[0] < lo < 1.0 < x[1] < 1.1  # the chosen span, padded by 3%
+    at.run()  # a refresh keeps it (it is part of the figure)
+    assert figure(at)["layout"]["xaxis"]["range"] == x
+    at.slider(key=S.PARETO_ZOOM_X).set_value((lo, hi)).run()
+    assert "range" not in figure(at)["layout"].get("xaxis", {})
+
+
+# ------------------------------------------------------------- reference points, results links
+def _mosei_run(store, name, dataset="mosei", unaligned=True):
+    rid = store.create_run(name, "search", {"rank_loss": "l1", "ablation": "none", "dataset": dataset,
+                                            "request": {"dataset": dataset, "unaligned": unaligned}}, total_epochs=1)
+    store.mark_running(rid, pid=None)
+    store.put_masks(rid, SINGLE, "valid", "supernet")
+    store.finish(rid, "done")
+    return rid
+
+
+def test_reference_points_only_for_mosei_runs(make_app, tmp_path):
+    from mro_core.data.references import SETTINGS_NOTE, reference_points
+    from mro_core.runs.store import RunStore
+
+    store = RunStore(tmp_path / "runs")
+    syn = _run(store, "synthetic run", SINGLE)
+    store.close()
+    at = make_app()
+    assert not figure(at)["layout"].get("shapes") or all(s.get("line", {}).get("dash") != "dot"
+                                                         for s in figure(at)["layout"]["shapes"])
+    assert not any(SETTINGS_NOTE in c.value for c in at.caption)
+
+    store = RunStore(tmp_path / "runs")
+    mosei = _mosei_run(store, "on mosei")
+    store.close()
+    at = make_app()
+    at.multiselect(key=S.PARETO_RUNS).set_value([mosei, syn]).run()
+    assert not at.exception
+    fig = figure(at)
+    refs = reference_points("mosei", aligned=False)
+    dotted = [s for s in fig["layout"]["shapes"] if s.get("line", {}).get("dash") == "dot"]
+    assert len(dotted) == len(refs) > 0  # one horizontal line per published point (unaligned, as the run)
+    assert {round(s["y0"], 4) for s in dotted} == {round(r["metrics"]["mae"], 4) for r in refs}
+    labels = {a["text"] for a in fig["layout"]["annotations"]}
+    assert {r["label"] for r in refs} <= labels
+    assert any(t.get("name") == "published reference (no MFLOPs)" for t in fig["data"])
+    assert any(SETTINGS_NOTE in c.value and "MMSA" in c.value for c in at.caption)
+
+
+def test_pareto_link_of_a_results_card_chooses_the_run(open_app, tmp_path):
+    from mro_core.runs.store import RunStore
+
+    store = RunStore(tmp_path / "runs")
+    a = _run(store, "first", SINGLE)
+    b = _run(store, "second", SINGLE)
+    store.close()
+    at = open_app("views/pareto.py", query={S.PARETO_RUNS_PARAM: a})
+    assert not at.exception
+    assert at.multiselect(key=S.PARETO_RUNS).value == [a]  # not the default (both)
+    assert len(at.multiselect(key=S.PARETO_RUNS).options) == 2 and b not in at.multiselect(key=S.PARETO_RUNS).value

@@ -1,7 +1,7 @@
 """Search page (AppTest): the form builds the search command; the runs list reads the store.
 
 Jobs are never really started here: the launcher is patched to record the command line. The runs
-list is tested against a fake store (always) and against a real ``mro_core.store.RunStore`` in a
+list is tested against a fake store (always) and against a real ``mro_core.runs.store.RunStore`` in a
 temporary workspace (when that module is installed).
 """
 
@@ -42,6 +42,11 @@ def launched(monkeypatch):
     return calls
 
 
+def picker(at):
+    """The runs panel's run chooser (its key follows its labels, see runs_panel._run_picker)."""
+    return next(s for s in at.selectbox if s.key and s.key.startswith(S.RUNS_PICKER))
+
+
 def _request_of(tmp_path, run_id):
     return RunStore(tmp_path / "runs").get_run(run_id).config["request"]
 
@@ -60,12 +65,12 @@ def test_smoke_without_runs(make_app):
 
 def test_submit_synthetic_search(make_app, launched, tmp_path):
     at = make_app()
-    at.number_input(key=S.SEARCH_EPOCHS).set_value(3)
-    at.number_input(key=S.SEARCH_WARMUP).set_value(1)
+    at.text_input(key=S.SEARCH_EPOCHS).set_value("3")
+    at.text_input(key=S.SEARCH_WARMUP).set_value("1")
     at.selectbox(key=S.SEARCH_RANK_LOSS).set_value("l2")
     at.selectbox(key=S.SEARCH_ABLATION).set_value("no_mrg_prior")
-    at.number_input(key=S.SEARCH_BUDGET).set_value(1.5)
-    at.number_input(key=S.SYN_N_TRAIN).set_value(500)
+    at.text_input(key=S.SEARCH_BUDGET).set_value("1.5")
+    at.text_input(key=S.SYN_N_TRAIN).set_value("500")
     at.text_input(key=S.SEARCH_NAME).set_value("my-search")
     at.button(key=S.SEARCH_SUBMIT).click().run()
     assert not at.exception
@@ -73,6 +78,8 @@ def test_submit_synthetic_search(make_app, launched, tmp_path):
     assert launched[0][1:3] == ["-m", "mro_core.runs.worker"]  # one job, no CLI in between
     run_id = at.session_state[S.LAST_LAUNCH]["run_id"]
     assert launched[0][-1] == run_id and any(run_id in s.value for s in at.success)
+    assert at.text_input(key=S.SEARCH_NAME).value != "my-search"  # a fresh default name for the next start
+    assert at.session_state[S.RUNS_SELECTED] == run_id
     req = _request_of(tmp_path, run_id)
     assert {k: req[k] for k in ("dataset", "preset", "epochs", "warmup", "rank_loss", "ablation",
                                 "budget_mflops", "n_train", "name")} == {
@@ -82,12 +89,34 @@ def test_submit_synthetic_search(make_app, launched, tmp_path):
 
 def test_invalid_form_is_refused(make_app, launched):
     at = make_app()
-    at.number_input(key=S.SEARCH_EPOCHS).set_value(2)
-    at.number_input(key=S.SEARCH_WARMUP).set_value(5)
+    at.text_input(key=S.SEARCH_EPOCHS).set_value("2")
+    at.text_input(key=S.SEARCH_WARMUP).set_value("5")
     at.button(key=S.SEARCH_SUBMIT).click().run()
     assert not launched
-    # the same line the CLI prints after `mro: error:`
-    assert any("--warmup (5) is more than --epochs (2)" in e.value for e in at.error)
+    assert any("Warm-up epochs: 5 is more than the 2 epochs" in e.value for e in at.error)
+    assert any(e.value.startswith("Nothing was started") for e in at.error)
+
+
+@pytest.mark.parametrize("key,text,reason", [
+    (S.SEARCH_BUDGET, "abc", "FLOPs budget: 'abc' is not a number"),
+    (S.SEARCH_BUDGET, "-5", "FLOPs budget: -5 is not a budget"),
+    (S.SEARCH_EPOCHS, "99999", "Epochs: 99999 is out of range; use 1 to 1000"),
+    (S.SEARCH_EPOCHS, "2.5", "Epochs: '2.5' is not a whole number"),
+    (S.SYN_MODALITIES, "", "Modalities: empty"),
+    (S.SYN_MODALITIES, "T", "Modalities: a path space needs at least 2 modalities"),
+    (S.SYN_PLANTED, "X->Y", "Planted paths: X->Y is not a path between T, A, V"),
+    (S.SYN_NOISE, "lots", "Label noise: 'lots' is not a number"),
+])
+def test_wrong_field_is_refused_next_to_it(make_app, launched, key, text, reason):
+    at = make_app()
+    at.text_input(key=key).set_value(text)
+    at.button(key=S.SEARCH_SUBMIT).click().run()
+    assert not at.exception
+    assert not launched  # refused, not coerced
+    notes = [e.value for e in at.error]
+    assert any(n.startswith(reason) for n in notes), notes  # under the field
+    start = next(n for n in notes if n.startswith("Nothing was started"))  # and Start says why
+    assert reason in start
 
 
 def test_planted_path_of_a_missing_modality_is_refused_before_anything_starts(make_app, launched, tmp_path):
@@ -95,8 +124,36 @@ def test_planted_path_of_a_missing_modality_is_refused_before_anything_starts(ma
     at.text_input(key=S.SYN_PLANTED).set_value("T->X")
     at.button(key=S.SEARCH_SUBMIT).click().run()
     assert not at.exception and not launched
-    assert any("did not start" in e.value and "X" in e.value for e in at.error)
+    assert any(e.value.startswith("Nothing was started") and "T->X" in e.value for e in at.error)
     assert not (tmp_path / "runs").exists() or RunStore(tmp_path / "runs").list_runs() == []
+
+
+def test_request_refused_by_the_front_door_shows_its_reason_and_starts_nothing(make_app, launched, tmp_path):
+    at = make_app()
+    at.text_input(key=S.SYN_SEQ_LEN).set_value("4")  # every field is fine alone; the data cannot be built
+    at.button(key=S.SEARCH_SUBMIT).click().run()
+    assert not at.exception and not launched
+    errs = [e.value for e in at.error]
+    assert any(e.startswith("Nothing was started: synthetic: min_len (4) must be >= num_keys (8)") for e in errs), errs
+    assert len([e for e in errs if "min_len" in e]) == 1  # one line, once
+    assert not at.success
+    assert not (tmp_path / "runs").exists() or RunStore(tmp_path / "runs").list_runs() == []
+
+
+def test_benchmark_and_method_reach_the_request(make_app, launched, tmp_path):
+    at = make_app()
+    assert [o.split(":")[0] for o in at.selectbox(key=S.SEARCH_BENCHMARK).options] == ["default", "ring5", "ring5w"]
+    assert {"uniform one-shot", "random search"} <= set(at.selectbox(key=S.SEARCH_ABLATION).options)
+    at.selectbox(key=S.SEARCH_BENCHMARK).set_value("ring5w").run()
+    assert at.text_input(key=S.SYN_MODALITIES).value == "A,B,C,D,E"  # the benchmark's own values
+    at.text_input(key=S.SYN_N_TRAIN).set_value("64")
+    at.text_input(key=S.SYN_N_VALID).set_value("32")
+    at.selectbox(key=S.SEARCH_ABLATION).set_value("random_search")
+    at.button(key=S.SEARCH_SUBMIT).click().run()
+    assert not at.exception and len(launched) == 1, [e.value for e in at.error]
+    req = _request_of(tmp_path, at.session_state[S.LAST_LAUNCH]["run_id"])
+    assert req["benchmark"] == "ring5w" and req["ablation"] == "random_search" and req["n_train"] == 64
+    assert req["modalities"] is None and req["planted"] is None  # the ring's planted weights are kept
 
 
 def test_launch_error_is_shown(make_app, monkeypatch):
@@ -124,8 +181,11 @@ def test_file_dataset_only_from_data_root(make_app, launched, tmp_path):
     at = make_app()
     at.selectbox(key=S.SEARCH_DATASET).set_value("npz").run()
     assert at.selectbox(key=S.SEARCH_DATA_FILE).options == ["toy.npz"]
+    # shown before anything starts: the inspection says the file cannot be read
+    assert any(e.value.startswith("MRO cannot read this file as npz") for e in at.error)
     at.button(key=S.SEARCH_SUBMIT).click().run()
-    assert not launched and any("did not start" in e.value for e in at.error)  # the file does not read
+    assert not launched and any(e.value.startswith("Nothing was started") for e in at.error)  # refused
+    assert RunStore(tmp_path / "runs").list_runs() == []  # nothing created
 
     from mro_core.config import SyntheticConfig
     from mro_core.data.npz import save_npz
@@ -134,10 +194,35 @@ def test_file_dataset_only_from_data_root(make_app, launched, tmp_path):
     save_npz(make_synthetic(SyntheticConfig(n_train=64, n_valid=32, n_test=32)), root / "toy.npz")
     at = make_app()
     at.selectbox(key=S.SEARCH_DATASET).set_value("npz").run()
+    # the inspection of the chosen file, before a search starts: splits, modalities, planted paths
+    assert any("train N=64" in m.value and "T->V" in m.value for m in at.markdown)
+    mods = at.dataframe[0].value
+    assert set(mods["modality"]) == {"T", "A", "V"} and set(mods["split"]) == {"train", "valid", "test"}
     at.button(key=S.SEARCH_SUBMIT).click().run()
     assert len(launched) == 1, [e.value for e in at.error]
     req = _request_of(tmp_path, at.session_state[S.LAST_LAUNCH]["run_id"])
     assert req["data_path"] == str((root / "toy.npz").resolve()) and req["n_train"] is None
+
+
+def test_large_file_is_inspected_on_request(make_app, tmp_path, monkeypatch):
+    from mro_core.config import SyntheticConfig
+    from mro_core.data.npz import save_npz
+    from mro_core.data.synthetic import make_synthetic
+
+    from app.components import data_inspection
+
+    root = tmp_path / "data"
+    root.mkdir()
+    save_npz(make_synthetic(SyntheticConfig(n_train=64, n_valid=32, n_test=32)), root / "big.npz")
+    monkeypatch.setattr(data_inspection, "AUTO_MAX_BYTES", 10)  # every file counts as large
+    at = make_app()
+    at.selectbox(key=S.SEARCH_DATASET).set_value("npz").run()
+    assert not any("train N=64" in m.value for m in at.markdown)  # not read yet
+    assert any("inspected on request" in c.value for c in at.caption)
+    at.button(key="inspect_big.npz").click().run()
+    assert not at.exception and any("train N=64" in m.value for m in at.markdown)
+    at.text_input(key=S.SEARCH_EPOCHS).set_value("3").run()  # any later rerun keeps it on screen
+    assert any("train N=64" in m.value for m in at.markdown)
 
 
 # --------------------------------------------------------------------------------- runs list
@@ -163,8 +248,9 @@ class FakeRecord:
 
 
 class FakeStore:
-    def __init__(self, records):
+    def __init__(self, records, events=None):
         self.records = {r.id: r for r in records}
+        self.evs = events or {}
 
     def list_runs(self, kind=None):
         return [r for r in self.records.values() if kind is None or r.kind == kind]
@@ -176,22 +262,32 @@ class FakeStore:
         return rec.status
 
     def events(self, run_id, kind=None):
-        return []
+        return [e for e in self.evs.get(run_id, []) if kind is None or e.kind == kind]
 
     def masks(self, run_id, split=None, source=None):
         return []
 
 
 def test_runs_list_with_fake_store(make_app, monkeypatch, tmp_path):
+    from mro_core.runs.records import Event
+
     log = tmp_path / "r1.log"
     log.write_text("".join(f"line {i}\n" for i in range(100)))
     now = time.time()
     store = FakeStore([
         FakeRecord("r1", "first", "interrupted", created=now - 100, progress=0.4, epoch=2, total_epochs=5,
-                   artifacts={"log": str(log)}, error="killed"),
+                   artifacts={"log": str(log)}, error="the job was killed by SIGKILL; resume to continue"),
         FakeRecord("r2", "second", "running", created=now - 10, started=now - 10, progress=0.5, epoch=1,
-                   total_epochs=2),
-    ])
+                   total_epochs=3),
+        FakeRecord("r3", "third", "running", created=now - 5, started=now - 5, progress=0.01, epoch=0,
+                   total_epochs=10),
+        FakeRecord("r0", "broken", "failed", created=now - 200, error="DataError: toy.npz: no split 'valid'"),
+        FakeRecord("rc", "stopped", "cancelled", created=now - 300, error="cancelled by SIGTERM"),
+    ], events={
+        # one measured epoch of 20 s, logged 5 s ago: 2 epochs left -> 40 - 5 = 35 s
+        "r2": [Event(1, "r2", "epoch", 1, {"seconds": 20.0}, now - 5)],
+        "rc": [Event(2, "rc", "cancel", None, {}, now - 290)],
+    })
     (tmp_path / "runs").mkdir()
     monkeypatch.setattr(resources, "_store", lambda ws: store)
     monkeypatch.setattr(resources, "_manager", lambda ws: None)
@@ -201,18 +297,31 @@ def test_runs_list_with_fake_store(make_app, monkeypatch, tmp_path):
     at = make_app()
     assert not at.exception
     df = at.dataframe[0].value
-    assert list(df["id"]) == ["r2", "r1"]  # newest first
-    assert list(df["status"]) == ["running", "interrupted"]
-    assert df.iloc[0]["ETA"] != "" and df.iloc[1]["epoch"] == "2/5"
-    assert at.selectbox(key=S.RUNS_SELECTED).value == "r2"
+    assert list(df["id"]) == ["r3", "r2", "r1", "r0", "rc"]  # newest first
+    assert list(df["status"]) == ["running", "running", "interrupted", "failed", "cancelled"]
+    eta = dict(zip(df["id"], df["ETA"]))
+    assert eta["r3"] == "after epoch 1"  # no guess from a 1% progress bar
+    assert eta["r2"] in ("34s", "35s")  # from the measured epoch time
+    detail = dict(zip(df["id"], df["detail"]))
+    assert detail["r0"] == "DataError: toy.npz: no split 'valid'"  # a failed run says why
+    assert detail["rc"] == "cancelled by you"  # not "cancelled by SIGTERM"
+    assert df.iloc[2]["epoch"] == "2/5"
+    assert picker(at).value == "r3"
+    picker(at).set_value("r2").run()
     assert not at.button(key=S.RUNS_CANCEL).disabled and at.button(key=S.RUNS_RESUME).disabled
     at.button(key=S.RUNS_CANCEL).click().run()
-    assert cancelled == ["r2"]
-    at.selectbox(key=S.RUNS_SELECTED).set_value("r1").run()
+    assert cancelled == ["r2"] and not at.exception
+    assert at.session_state[S.RUNS_SETTLE].run_id == "r2"  # the panel waits for r2 to leave "running"
+    picker(at).set_value("r0").run()
+    assert at.button(key=S.RUNS_CANCEL).disabled and at.button(key=S.RUNS_RESUME).disabled  # failed: no Resume
+    picker(at).set_value("r1").run()
     assert at.button(key=S.RUNS_CANCEL).disabled and not at.button(key=S.RUNS_RESUME).disabled
     assert at.code[0].value.splitlines()[-1] == "line 99" and len(at.code[0].value.splitlines()) == 40
     at.button(key=S.RUNS_RESUME).click().run()
     assert resumed == ["r1"] and not at.exception
+    # while the resumed run still reads "interrupted", Resume stays disabled (no double start)
+    assert at.session_state[S.RUNS_SETTLE].before == "interrupted"
+    assert at.button(key=S.RUNS_RESUME).disabled
 
 
 def test_runs_list_with_real_store(make_app, tmp_path):
@@ -228,13 +337,33 @@ def test_runs_list_with_real_store(make_app, tmp_path):
     live = store.create_run("live one", "search", {"rank_loss": "l2", "ablation": "none"}, total_epochs=4)
     store.mark_running(live)  # this test process plays the job: its pid is alive
     store.heartbeat(live, epoch=1, progress=0.25)
+    broken = store.create_run("broken one", "search", {}, total_epochs=2)
+    store.mark_running(broken)
+    store.finish(broken, "failed", error="DataError: toy.npz: no split 'valid'")
+    waiting = store.create_run("queued one", "search", {}, total_epochs=2)  # no process yet
     store.close()
     at = make_app()
     assert not at.exception
     df = at.dataframe[0].value
-    assert set(df["id"]) == {done, live}
+    assert set(df["id"]) == {done, live, broken, waiting}
     status = dict(zip(df["id"], df["status"]))
-    assert status == {done: "done", live: "running"}
-    at.selectbox(key=S.RUNS_SELECTED).set_value(done).run()
+    assert status == {done: "done", live: "running", broken: "failed", waiting: "queued"}
+    assert dict(zip(df["id"], df["detail"]))[broken] == "DataError: toy.npz: no split 'valid'"
+    # the finished run's results card: its pick, a link into Explore, a link into Pareto
+    card = at.dataframe[1].value
+    assert list(card["pick"]) == ["best metric"] and list(card["mask"]) == ["011011"]
+    assert list(card["open"]) == ["./?mask=011011"]  # no checkpoint on disk: the mask alone
+    assert any(f"(./pareto?runs={done})" in m.value for m in at.markdown)
+    picker(at).set_value(broken).run()
+    assert at.button(key=S.RUNS_RESUME).disabled  # a failed run would fail again
+    # a cancel through the front door reads "cancelled by you"
+    picker(at).set_value(waiting).run()
+    at.button(key=S.RUNS_CANCEL).click().run()
+    assert not at.exception
+    df = at.dataframe[0].value
+    assert dict(zip(df["id"], df["status"]))[waiting] == "cancelled"
+    assert dict(zip(df["id"], df["detail"]))[waiting] == "cancelled by you"
+    assert not at.button(key=S.RUNS_RESUME).disabled or at.session_state.get(S.RUNS_SETTLE) is None
+    picker(at).set_value(done).run()
     assert "all done" in at.code[0].value
     assert at.button(key=S.RUNS_CANCEL).disabled

@@ -43,6 +43,8 @@ playwright_sync = pytest.importorskip("playwright.sync_api", reason="the playwri
 
 from app.services.metrics_view import display_value, format_mflops  # noqa: E402
 
+playwright_sync.expect.set_options(timeout=UI_TIMEOUT_MS)  # a first script run here imports torch: slow
+
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -67,8 +69,14 @@ def wait_healthy(base: str, proc: subprocess.Popen, timeout_s: float = STARTUP_T
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("e2e")
+def e2e_tmp(tmp_path_factory):
+    """The server's temporary folder: its workspace is ``runs/`` in it (tests may add runs)."""
+    return tmp_path_factory.mktemp("e2e")
+
+
+@pytest.fixture(scope="module")
+def server(e2e_tmp):
+    tmp = e2e_tmp
     port = free_port()
     env = dict(os.environ, MRO_WORKSPACE=str(tmp / "runs"), MRO_DATA_ROOT=str(tmp / "data"),
                PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p))
@@ -173,6 +181,21 @@ def test_first_request_to_a_page_gets_the_real_navigation(server, page):
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
 
 
+def test_chrome_no_deploy_button_and_a_local_favicon(server, page):
+    expect = playwright_sync.expect
+    page.goto(server + "/")
+    expect(page.locator("h1").first).to_have_text("Explore subnets")
+    settle(page)
+    expect(page.locator('[data-testid="stAppDeployButton"]')).to_have_count(0)
+    expect(page.get_by_role("button", name="Deploy")).to_have_count(0)
+    icons = page.locator('link[rel~="icon"]')
+    expect(icons.first).to_be_attached()
+    for i in range(icons.count()):
+        href = icons.nth(i).get_attribute("href") or ""
+        assert not href.startswith(("http://", "https://")) or href.startswith(server), href  # nothing off the box
+    page.wait_for_url(re.compile(r"[?&]ckpt=demo"))  # the checkpoint rides in the URL beside the mask
+
+
 def test_explore_toggle_updates_metrics(server, page, table):
     expect = playwright_sync.expect
     page.goto(server + "/")
@@ -186,7 +209,7 @@ def test_explore_toggle_updates_metrics(server, page, table):
     expect(page.get_by_role("switch", name="T->A", exact=True)).not_to_be_checked()
     page.wait_for_url(re.compile(r"[?&]mask=011111"))
     expect(explore_done(page, "011111")).to_be_visible()
-    expect(metric_value(page, "Latency / batch")).to_have_text(re.compile(r"^\d+(\.\d)? ms$"))
+    expect(metric_value(page, "Latency / batch")).to_have_text(re.compile(r"^\d+\.\d ms \u00b1 \d+\.\d$"))
     toggle_label(page, "A->V").click()  # 011011: the paper's (and the planted) subnet
     expect(mflops).to_have_text(format_mflops(table["011011"]["mflops"]))
     expect(mae).to_have_text(display_value("mae", table["011011"]["mae"]))
@@ -239,25 +262,204 @@ def _search_available() -> bool:
 
 
 @pytest.mark.slow
-def test_search_from_the_page_fills_pareto(server, page):
+def test_search_from_the_page_fills_pareto_while_it_runs(server, page, e2e_tmp):
+    """A real search started from the form: its points reach the Pareto chart while it is still
+    running ("running, epoch e/E" on the chart), then a Cancel from the runs panel reads "cancelled
+    by you"."""
     if not _search_available():
         pytest.skip("`python -m mro_core --help` lists no `search` subcommand in this build")
+    try:
+        expect = playwright_sync.expect
+        page.goto(server + "/search")
+        settle(page)
+        for label, value in (("Epochs", "40"), ("Warm-up epochs", "1"), ("Train samples", "200"),
+                             ("Valid samples", "64")):
+            box = page.get_by_label(label, exact=True)
+            box.fill(value)
+            box.press("Tab")
+        page.get_by_label("Run name", exact=True).fill("e2e-search")
+        page.get_by_role("button", name="Start search").click()
+        expect(page.get_by_text("Search started: run", exact=False)).to_be_visible(timeout=120_000)
+        expect(page.get_by_label("Run name", exact=True)).not_to_have_value("e2e-search")  # a fresh default
+        # The Pareto page lists the new run; its chart refreshes live until the run's first evaluated
+        # masks appear, drawn as a trace named after the run while the run still says "running".
+        page.goto(server + "/pareto")
+        expect(page.locator(".js-plotly-plot").first).to_be_attached()
+        page.wait_for_function(
+            r"""() => {
+                const plot = document.querySelector('.js-plotly-plot');
+                if (!plot || !plot._fullData) return false;
+                const run = plot._fullData.filter(t => (t.name || '').includes('e2e-search') && t.x && t.x.length);
+                const live = (plot._fullLayout.annotations || []).some(a => /running, epoch [1-9]\d*\/40/.test(a.text));
+                return run.length > 0 && live;
+            }""",
+            polling=500, timeout=240_000)
+        points = page.locator(".js-plotly-plot .scatterlayer .trace .points path")
+        assert points.count() > 63  # the checkpoint's 63 masks plus the run's, before the run ended
+        shot(page, "pareto-live.png")
+        # Stop it from the runs panel: the table then says who cancelled it.
+        page.goto(server + "/search")
+        settle(page)
+        page.get_by_role("button", name="Cancel", exact=True).click()
+        caption = page.locator('[data-testid="stCaptionContainer"]').filter(has_text="cancelled by you")
+        expect(caption.first).to_be_visible(timeout=60_000)
+        # the run picker says so too (it once kept "- running" after the table said otherwise)
+        run_picker = page.locator('[data-testid="stSelectbox"]').filter(has=page.get_by_text("Run", exact=True))
+        expect(run_picker.get_by_role("combobox")).to_have_value(re.compile(r"- cancelled$"))
+        settle(page)
+        shot(page, "search.png")
+    finally:  # never leave a 40-epoch job running on the machine
+        _cancel_active(e2e_tmp / "runs", "e2e-search")
+
+
+def _cancel_active(workspace: Path, name: str) -> None:
+    from mro_core.runs.api import cancel_run
+    from mro_core.runs.store import RunStore
+
+    if not workspace.exists():
+        return
+    store = RunStore(workspace)
+    try:
+        for rec in store.list_runs(kind="search"):
+            if rec.name == name and store.effective_status(rec) in ("queued", "running"):
+                cancel_run(store, rec.id)
+    finally:
+        store.close()
+
+
+# ------------------------------------------------------------------ names, ties, form, tour
+HTML_NAME = "<b>BOLD</b> <a href='x'>link</a>"
+
+
+def _add_run(workspace: Path, name: str, masks: list[dict], checkpoint: Path | None = None) -> str:
+    from mro_core.runs.store import RunStore
+
+    store = RunStore(workspace)
+    try:
+        rid = store.create_run(name, "search", {"rank_loss": "l1", "ablation": "none"}, total_epochs=1)
+        store.mark_running(rid, pid=None)
+        store.put_masks(rid, masks, "valid", "supernet")
+        if checkpoint is not None:
+            store.update_run(rid, checkpoint=str(checkpoint))
+        store.finish(rid, "done")
+    finally:
+        store.close()
+    return rid
+
+
+def test_html_run_name_is_shown_as_text(server, page, e2e_tmp):
+    expect = playwright_sync.expect
+    _add_run(e2e_tmp / "runs", HTML_NAME, [{"mask": "011011", "mflops": 1.7, "mae": 0.3},
+                                           {"mask": "111111", "mflops": 2.6, "mae": 0.2}])
+    page.goto(server + "/pareto")
+    legend = page.locator(".js-plotly-plot .legendtext").filter(has_text="<b>BOLD</b>")
+    expect(legend.first).to_be_attached()
+    assert "<a href='x'>link</a>" in legend.first.text_content()  # the characters, not a link
+    expect(page.locator(".js-plotly-plot a")).to_have_count(0)
+    expect(page.locator(".js-plotly-plot .legendtext b")).to_have_count(0)
+    expect(page.locator('[data-testid="stMultiSelect"]').get_by_text(HTML_NAME, exact=False).first).to_be_visible()
+    settle(page)
+
+
+def test_tie_click_opens_the_chosen_run(server, page, e2e_tmp):
+    expect = playwright_sync.expect
+    tie = [{"mask": "000010", "mflops": 0.5, "mae": 0.8}, {"mask": "000100", "mflops": 0.5, "mae": 0.8},
+           {"mask": "111111", "mflops": 2.6, "mae": 0.25}]
+    ck = e2e_tmp / "tie_b.pt"
+    ck.write_bytes((ROOT / "checkpoints" / "demo.pt").read_bytes())
+    _add_run(e2e_tmp / "runs", "tie-a", tie)
+    b = _add_run(e2e_tmp / "runs", "tie-b", tie, checkpoint=ck)
+    page.goto(server + "/pareto")
+    legend = page.locator(".js-plotly-plot .legendtext").filter(has_text="tie-b")
+    expect(legend.first).to_be_attached()
+    settle(page)
+    # the front trace of tie-b; its first point sits where both runs put 000010 and 000100
+    idx = page.evaluate("""() => document.querySelector('.js-plotly-plot').data
+        .findIndex(t => (t.name || '').startsWith('tie-b') && (t.name || '').endsWith('Pareto front'))""")
+    assert idx >= 0
+    page.locator(".js-plotly-plot .scatterlayer .trace").nth(idx).locator(".points path").first.click(force=True)
+    choice = page.get_by_role("button", name=re.compile(rf"^000010 from tie-b \({b}\)"))
+    expect(choice).to_be_visible()
+    expect(page.get_by_text("4 subnets are drawn at the point you clicked", exact=False)).to_be_visible()
+    choice.click()
+    expect(page.locator("h1").first).to_have_text("Explore subnets")
+    page.wait_for_url(re.compile(rf"ckpt={b}"))
+    assert "mask=000010" in page.url
+    expect(page.get_by_role("switch", name="V->T", exact=True)).to_be_checked()
+    expect(page.get_by_role("switch", name="A->V", exact=True)).not_to_be_checked()
+
+
+def test_bad_request_is_refused_with_its_reason(server, page):
     expect = playwright_sync.expect
     page.goto(server + "/search")
     settle(page)
-    for label, value in (("Epochs", "2"), ("Warm-up epochs", "1"), ("Train samples", "200"),
-                         ("Valid samples", "64")):
-        box = page.get_by_label(label, exact=True)
-        box.fill(value)
-        box.press("Tab")
-    page.get_by_label("Run name", exact=True).fill("e2e-search")
+    box = page.get_by_label("FLOPs budget (MFLOPs)", exact=True)
+    box.fill("abc")
+    box.press("Tab")
     page.get_by_role("button", name="Start search").click()
-    expect(page.get_by_text("Search started: run", exact=False)).to_be_visible(timeout=120_000)
-    # The Pareto page lists the new run; its chart refreshes live (fragment, every 5 s) until the
-    # run's evaluated masks appear as a trace named after the run.
-    page.goto(server + "/pareto")
-    expect(page.locator(".js-plotly-plot").first).to_be_attached()
-    legend = page.locator(".js-plotly-plot .legendtext").filter(has_text="e2e-search")
-    expect(legend.first).to_be_attached(timeout=180_000)
-    points = page.locator(".js-plotly-plot .scatterlayer .trace .points path")
-    assert points.count() > 63  # the checkpoint's 63 masks plus the run's
+    expect(page.get_by_text("Nothing was started", exact=False)).to_be_visible()
+    expect(page.get_by_text("FLOPs budget: 'abc' is not a number", exact=False).first).to_be_visible()
+    # every field fine on its own, but the front door cannot build the data: its one-line reason
+    box.fill("")
+    box.press("Tab")
+    seq = page.get_by_label("Seq. length", exact=True)
+    seq.fill("4")
+    seq.press("Tab")
+    page.get_by_role("button", name="Start search").click()
+    # (Streamlit's Markdown draws ">=" as a sign)
+    reason = re.compile(r"Nothing was started: synthetic: min_len \(4\) must be (>=|\u2265) num_keys \(8\)")
+    expect(page.get_by_text(reason)).to_be_visible()
+    expect(page.get_by_text("Search started", exact=False)).to_have_count(0)
+
+
+def test_tour_walks_to_its_end(server, page):
+    expect = playwright_sync.expect
+    page.goto(server + "/learn")
+    expect(page.locator("h1").first).to_have_text(re.compile("^Learn"))
+    for i, title in enumerate(("What a path is", "Turn off every path into T", "The cheapest mask",
+                               "Read the Pareto front", "What the prior learned"), start=1):
+        expect(page.locator("h3").filter(has_text=f"{i}. {title}")).to_be_visible()
+        settle(page)
+        if i == 3:
+            shot(page, "learn.png")
+        page.get_by_role("button", name="Finish" if i == 5 else "Next", exact=True).click()
+    expect(page.get_by_text("Tour complete", exact=False).first).to_be_visible()
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+
+
+def test_running_search_is_drawn_live_and_keeps_the_zoom(server, page, e2e_tmp):
+    """A run that is still going shows its points so far and "running, epoch e/E"; the next epoch's
+    points arrive through the live refresh, and a zoom set with the zoom sliders stays.
+    (Streamlit redraws a changed figure as a new chart, so a mouse zoom lasts only until new points.)"""
+    from mro_core.runs.store import RunStore
+
+    expect = playwright_sync.expect
+    store = RunStore(e2e_tmp / "runs")
+    try:
+        rid = store.create_run("live-run", "search", {"rank_loss": "l1", "ablation": "none"}, total_epochs=3)
+        store.mark_running(rid)  # this test process plays the job: its pid is alive
+        store.heartbeat(rid, epoch=1, progress=1 / 3)
+        store.put_masks(rid, [{"mask": "011011", "mflops": 1.75, "mae": 0.3},
+                              {"mask": "111111", "mflops": 2.6, "mae": 0.25}], "valid", "supernet")
+        page.goto(server + "/pareto")
+        legend = page.locator(".js-plotly-plot .legendtext").filter(has_text="live-run")
+        expect(legend.first).to_be_attached()
+        expect(page.locator(".js-plotly-plot .annotation-text").filter(has_text="running, epoch 1/3")).to_be_attached()
+        settle(page)
+        page.get_by_text("Zoom (kept while new points arrive)").click()
+        thumb = page.locator('[data-testid="stSlider"]').filter(has_text="MFLOPs shown").get_by_role("slider").first
+        thumb.focus()
+        for _ in range(30):
+            thumb.press("ArrowRight")
+        read = "() => document.querySelector('.js-plotly-plot')._fullLayout.xaxis.range.map(v => v.toFixed(4))"
+        page.wait_for_function("() => !document.querySelector('.js-plotly-plot')._fullLayout.xaxis.autorange")
+        settle(page)
+        zoomed = page.evaluate(read)
+        store.heartbeat(rid, epoch=2, progress=2 / 3)
+        store.put_masks(rid, [{"mask": "000011", "mflops": 0.9, "mae": 0.5}], "valid", "supernet")
+        expect(page.locator(".js-plotly-plot .annotation-text").filter(has_text="running, epoch 2/3")).to_be_attached(
+            timeout=60_000)
+        assert page.evaluate(read) == zoomed  # the refresh with new points kept the zoom
+        store.finish(rid, "done")
+    finally:
+        store.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from app.services.pareto_view import best_under_budget, mask_from_selection, pareto_front, rows_to_csv
+from app.services.pareto_view import best_under_budget, pareto_front, rows_to_csv, selected_points
 
 
 ROWS = [
@@ -43,9 +43,11 @@ def test_best_under_budget():
 def test_csv_and_selection():
     text = rows_to_csv([{"mask": "011011", "mflops": 1.5}, {"mask": "111111", "extra": 2}])
     assert text.splitlines() == ["mask,mflops,extra", "011011,1.5,", "111111,,2"]
-    sel = {"selection": {"points": [{"customdata": ["011011", "run a", "T->V"]}]}}
-    assert mask_from_selection(sel) == ("011011", "run a")
-    assert mask_from_selection({"selection": {"points": [{"customdata": None}]}}) is None
-    assert mask_from_selection(None) is None
+    sel = {"selection": {"points": [{"customdata": ["011011", "run a", "T->V"]},
+                                    {"customdata": ["011011", "run a", "T->V"]},  # the same point twice
+                                    {"customdata": None}, {"customdata": ["000011", "run b"]}]}}
+    assert selected_points(sel) == [("011011", "run a"), ("000011", "run b")]
+    assert selected_points({"selection": {"points": [{"customdata": None}]}}) == []
+    assert selected_points(None) == []
     attr = SimpleNamespace(selection=SimpleNamespace(points=[{"customdata": ["111111", "ck"]}]))
-    assert mask_from_selection(attr) == ("111111", "ck")
+    assert selected_points(attr) == [("111111", "ck")]

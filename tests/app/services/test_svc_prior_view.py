@@ -40,7 +40,7 @@ def test_read_prior_defensive():
 def test_graph_elements_and_svg():
     nodes, edges = graph_elements(SPACE, [0.9, 0.1, 0.5, 0.5, 0.0, 1.0], "011011")
     assert [n.id for n in nodes] == ["T", "A", "V"]
-    assert all(isinstance(e.label, str) for e in edges) and edges[0].label == "0.90"
+    assert all(isinstance(e.label, str) for e in edges) and edges[0].label == "T->A 0.90"
     assert [e.active for e in edges] == [False, True, True, False, True, True]
     assert edges[5].width > edges[0].width > edges[4].width
     svg = routing_svg(SPACE, "011011")
