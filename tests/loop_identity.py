@@ -53,16 +53,24 @@ def _file(path: Path) -> dict:
 
 
 def fingerprints(tmp: Path) -> dict:
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as the test suite runs (tests/conftest.py); reductions depend on it
+    try:
+        return _fingerprints(tmp)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _fingerprints(tmp: Path) -> dict:
     from mro_core.config import SearchConfig, SyntheticConfig, get_benchmark, get_preset, model_config_for
     from mro_core.data.synthetic import make_synthetic
     from mro_core.search import run_search
+    from mro_core.train import train_supernet
     try:
         from mro_core.baselines_train import train_baseline
     except ImportError:  # before the skeleton was factored out
         from mro_core.model.baselines import train_baseline
-    from mro_core.train import train_supernet
 
-    torch.use_deterministic_algorithms(False)
     ds = make_synthetic(SyntheticConfig(n_train=64, n_valid=32, n_test=32, seed=2))
     p = get_preset("demo")
     mcfg = model_config_for(p, modalities=ds.modalities, input_dims=ds.input_dims, task=ds.task, d_model=16)
