@@ -161,16 +161,18 @@ class Loop:
         """The model's state on CPU (what a checkpoint stores)."""
         return {k: v.detach().cpu() for k, v in self.model.state_dict().items()}
 
-    def save(self, epoch: int, **fields: Any) -> None:
-        """Rank 0: checkpoint after ``epoch`` (weights, optimizer, both RNG streams, and ``fields``
-        of :class:`~mro_core.checkpoint.Checkpoint`), written atomically to ``out``."""
+    def save(self, epoch: int, fields: Callable[[], dict[str, Any]] | None = None) -> None:
+        """Rank 0: checkpoint after ``epoch``, written atomically to ``out``: weights, optimizer,
+        both RNG streams, then the :class:`~mro_core.checkpoint.Checkpoint` fields that
+        ``fields()`` returns (called after the streams are taken, so nothing it computes can
+        shift what is saved)."""
         if not self.is_main:
             return
         self.ckpt.epoch = epoch
         self.ckpt.state_dict = self.weights()
         self.ckpt.optimizer = self.opt.state_dict()
         self.ckpt.rng = rng_state(self.rng)
-        for k, v in fields.items():
+        for k, v in (fields() if fields is not None else {}).items():
             setattr(self.ckpt, k, v)
         self.write()
 
