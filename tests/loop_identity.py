@@ -66,10 +66,7 @@ def _fingerprints(tmp: Path) -> dict:
     from mro_core.data.synthetic import make_synthetic
     from mro_core.search import run_search
     from mro_core.train import train_supernet
-    try:
-        from mro_core.baselines_train import train_baseline
-    except ImportError:  # before the skeleton was factored out
-        from mro_core.model.baselines import train_baseline
+    from mro_core.baselines_train import train_baseline  # before the refactor: mro_core.model.baselines
 
     ds = make_synthetic(SyntheticConfig(n_train=64, n_valid=32, n_test=32, seed=2))
     p = get_preset("demo")
