@@ -89,8 +89,8 @@ class Loop:
         rng: the numpy generator of masks and data order (seeded with ``seed``).
         out: the checkpoint path (None: nothing is saved, as for the baselines).
         ckpt: the checkpoint being written (its ``epoch`` is the last finished epoch).
-        model / optimizer / runner: set by :meth:`optimizer` and :meth:`place`; ``runner`` is
-            the model in DDP when distributed, else the model itself.
+        model / opt / runner: set by :meth:`optimizer` (the model and its AdamW) and
+            :meth:`place` (``runner``: the model in DDP when distributed, else the model itself).
     """
 
     ctx: dist_.DistContext
