@@ -46,19 +46,17 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 import torch
 
-from mro_core import metrics as M
-from mro_core.checkpoint import Checkpoint, check_compatible, load_checkpoint, save_checkpoint
 from mro_core.cancel import JobCancelled
-from mro_core.config import (
+from mro_core.checkpoint import Checkpoint, load_checkpoint
+from mro_core.config import (  # noqa: F401 - PAPER_LITERAL and SearchConfig re-exported (``search.PAPER_LITERAL``)
     GUIDED,
-    HAS_PRIOR,
     PAPER_LITERAL,
     PRIOR_TRAINED,
     ModelConfig,
@@ -67,29 +65,28 @@ from mro_core.config import (
     to_dict,
 )
 from mro_core.data.base import MultimodalDataset, iter_batches, num_batches
-from mro_core.flops import mask_flops, part_flops
+from mro_core.flops import part_flops
+from mro_core.loop import Loop
 from mro_core.model.supernet import Supernet
-from mro_core.pareto import pareto_front, select_picks
-from mro_core.paths import MAX_EXHAUSTIVE_MASKS, Mask, PathSpace
-from mro_core.prior import (
-    EdgeStats,
-    LogitPrior,
-    MRGPrior,
-    PathPrior,
-    inclusion_probs,
-    prior_score,
-    sample_prior_masks,
-    top_masks,
-)
+from mro_core.paths import Mask, PathSpace
+from mro_core.prior import EdgeStats, LogitPrior, MRGPrior, PathPrior, prior_score, sample_prior_masks
 from mro_core.ranking import RunningMaskLoss, hard_rank_loss, rank_regularizer, spearman_rho
+from mro_core.selection import (  # noqa: F401 - re-exported: the selection lived here before
+    EVAL_SET_SEED,
+    SearchResult,
+    Selection,
+    candidate_masks,
+    evaluate_epoch,
+    finish_selection,
+    fixed_eval_masks,
+    prior_mode,
+    sample_by_path_count,
+    sampling_probs,
+)
 from mro_core.train import (
     evaluate_masks,
-    make_optimizer,
     mean_baseline_loss,
-    optimizer_to,
     resolve_device,
-    restore_rng,
-    rng_state,
     run_epoch,
     sample_uniform_masks,
     train_supernet,
@@ -97,29 +94,6 @@ from mro_core.train import (
 )
 
 log = logging.getLogger(__name__)
-
-EVAL_SET_SEED = 20261201
-"""Seed of the fixed mask sample of the per-epoch rank measure at k >= 5 (the same for every run
-and method, so the figure is comparable between them)."""
-
-
-@dataclass
-class SearchResult:
-    """What a finished search reports (also stored as the run's result)."""
-
-    picks: dict[str, dict]
-    pareto: list[dict]
-    rows: list[dict]
-    history: list[dict]
-    checkpoint: str
-    finetune: dict | None = None
-    flops_meta: dict | None = None
-    first_hit: dict | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"picks": self.picks, "pareto": self.pareto, "history": self.history,
-                "checkpoint": self.checkpoint, "finetune": self.finetune, "first_hit": self.first_hit}
-
 
 def build_prior(space: PathSpace, cfg: SearchConfig, seed: int) -> PathPrior:
     """The MRG prior, or the per-path logit prior of the ``no_mrg_prior`` ablation."""
@@ -184,50 +158,40 @@ def run_search(
         JobCancelled: when ``should_stop()`` turns true (the job side passes its SIGTERM flag), at the next
             step; the last finished epoch's checkpoint is on disk, so a resume loses nothing.
     """
-    from mro_core import distributed as dist_
-
     out = Path(out)
-    ctx, device = dist_.setup(resolve_device(train_cfg.device), enabled=distributed, batch_size=train_cfg.batch_size)
+    loop = Loop.start(train_cfg, distributed=distributed, out=out)
+    ctx, device, rng = loop.ctx, loop.device, loop.rng
     if not ctx.is_main:
         store = None
     space = PathSpace(model_cfg.modalities)
-    torch.manual_seed(train_cfg.seed)
-    rng = np.random.default_rng(train_cfg.seed)
     model = Supernet(model_cfg)
     prior = build_prior(space, cfg, train_cfg.seed)
     stats = EdgeStats(space)
     running = RunningMaskLoss(momentum=cfg.rank_momentum)
-    optimizer = make_optimizer(model, train_cfg)
+    optimizer = loop.optimizer(model, train_cfg)
     optimizer.add_param_group({"params": list(prior.parameters()), "lr": cfg.prior_lr, "weight_decay": 0.0})
-    ckpt = Checkpoint(model_cfg, train_cfg, {}, data=data_desc or {},
-                      extra={"search_config": to_dict(cfg), "run_id": run_id, "kind": "search"})
+    ckpt = loop.ckpt = Checkpoint(model_cfg, train_cfg, {}, data=data_desc or {},
+                                  extra={"search_config": to_dict(cfg), "run_id": run_id, "kind": "search"})
     z_prev = torch.zeros(space.num_paths, 3)
     history: list[dict] = []
-    if resume and out.exists():
-        prev = load_checkpoint(out)
-        check_compatible(prev.model_config, ds.modalities, ds.input_dims, ds.task)
+    prev = loop.previous(ds, resume=resume)
+    if prev is not None:
         if prev.extra.get("search_config") != to_dict(cfg) or to_dict(prev.model_config) != to_dict(model_cfg):
             raise ValueError(f"cannot resume: {out} was written by a search with other settings")
-        model.load_state_dict(prev.state_dict)
-        optimizer.load_state_dict(prev.optimizer)
-        restore_rng(rng, prev.rng)
+        loop.restore(prev, strict=True)
         ps = prev.prior or {}
         prior.load_state_dict(ps["state"])
         stats.load_state_dict(ps["stats_state"])
         running.load_state_dict(ps["running"])
         z_prev = ps["z_prev"].float()
         history = list(prev.history)
-        ckpt.epoch = prev.epoch
         log.info("resuming search %s after epoch %d", out, prev.epoch)
     parts = part_flops(model, ds.seq_lens)  # fvcore once; every mask's MFLOPs is a sum of parts
     model.train()  # part_flops traced the parts in eval mode
-    model.to(device)
     prior.to(device)
-    optimizer_to(optimizer, device)
+    rank_cfg = loop.place(train_cfg)
 
     split = ds.splits["train"]
-    runner = dist_.wrap_ddp(model, ctx, device) if ctx.enabled else model
-    rank_cfg = replace(train_cfg, batch_size=train_cfg.batch_size // ctx.world_size)
     use_rank = cfg.ablation in PRIOR_TRAINED
     mean_loss = mean_baseline_loss(ds)
     planted = PathSpace.to_bits(space.parse(list(ds.planted_paths))) if ds.planted_paths else None
@@ -239,18 +203,12 @@ def run_search(
     evaluated: Selection | None = None
 
     def save(epoch_done: int) -> None:
-        if not ctx.is_main:
-            return
-        ckpt.epoch = epoch_done
-        ckpt.history = history
-        ckpt.state_dict = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-        ckpt.optimizer = optimizer.state_dict()
-        ckpt.rng = rng_state(rng)
-        ckpt.prior = _prior_payload(prior, stats, running, z_prev, history)
-        save_checkpoint(ckpt, out)
+        loop.save(epoch_done, lambda: {"history": history,
+                                       "prior": _prior_payload(prior, stats, running, z_prev, history)})
 
     # SIGTERM is handled by the caller, which passes `should_stop`; checked between steps
-    for epoch in range(ckpt.epoch, train_cfg.epochs):
+    def train_epoch(epoch: int) -> dict:
+        nonlocal z_prev
         t0 = time.perf_counter()
         warm = in_warmup(epoch, history, cfg, train_cfg.epochs, mean_loss)
         guided = not warm and cfg.ablation in GUIDED
@@ -294,16 +252,21 @@ def run_search(
                 store.heartbeat(run_id, epoch=epoch, progress=(epoch + (step + 1) / total) / train_cfg.epochs)
 
         stats.reset(keep_grad_history=True)
-        shard = dist_.shard_indices(len(split), ctx, seed=train_cfg.seed, epoch=epoch) if ctx.enabled else None
-        loss = run_epoch(runner, split, optimizer, rank_cfg, rng, device=device, sample_masks=sample, indices=shard,
+        loss = run_epoch(loop.runner, split, optimizer, rank_cfg, rng, device=device, sample_masks=sample,
+                         indices=loop.shard(len(split), epoch),
                          extra_loss=extra_loss, on_step=on_step, after_backward=after_backward)
         # update_prior: refresh the statistics from this epoch's model, keep learned parameters
         _record_static_stats(model, ds, stats, cfg, device)
         z_prev = stats.normalised().float()
-        if not ctx.is_main:
-            continue
+        return {"t0": t0, "loss": loss, "guided": guided, "step_hard": step_hard, "step_rho": step_rho,
+                "sampled": sampled, "path_exec": path_exec[0]}
+
+    def end_epoch(epoch: int, done: dict) -> None:
+        nonlocal evaluated
+        t0, loss, guided = done["t0"], done["loss"], done["guided"]
+        step_hard, step_rho = done["step_hard"], done["step_rho"]
         p_new = prior.probs(z_prev.to(device)).detach().cpu()
-        evaluated = evaluate_epoch(model, p_new, ds, train_cfg, cfg, device, parts, sampled, eval_set,
+        evaluated = evaluate_epoch(model, p_new, ds, train_cfg, cfg, device, parts, done["sampled"], eval_set,
                                    rng_seed=train_cfg.seed * 1000 + epoch, per_epoch=per_epoch)
         valid = next(({k: v for k, v in r.items() if k not in ("mask", "mflops", "paths", "prior_score")}
                       for r in evaluated.rows if r["mask"] == PathSpace.to_bits(space.full_mask())), None)
@@ -320,7 +283,7 @@ def run_search(
             "pick": evaluated.picks["best"]["mask"], "prior_mode": evaluated.prior_mode,
             "hit": None if planted is None else evaluated.picks["best"]["mask"] == planted,
             "prior_hit": None if planted is None or evaluated.prior_mode is None else evaluated.prior_mode == planted,
-            "candidates": len(evaluated.candidates), "path_executions": prev_exec + path_exec[0],
+            "candidates": len(evaluated.candidates), "path_executions": prev_exec + done["path_exec"],
             "p": rec["p"], "alpha": rec.get("alpha"), "beta": rec.get("beta"), "gamma": rec.get("gamma"),
             "stats": rec.get("raw") or {}, "rho": cfg.rho, "seconds": time.perf_counter() - t0,
         }
@@ -337,9 +300,7 @@ def run_search(
         if should_stop is not None and should_stop():
             raise JobCancelled(f"cancelled by SIGTERM after epoch {epoch + 1} (saved)")
 
-    dist_.barrier(ctx)
-    if not ctx.is_main:
-        dist_.shutdown(ctx)
+    if not loop.run(train_cfg.epochs, train_epoch, end_epoch):
         return None
     if evaluated is None:  # resumed after the last epoch: evaluate the final model once
         p_new = prior.probs(z_prev.to(device)).detach().cpu()
@@ -360,7 +321,7 @@ def run_search(
     result.checkpoint = str(out)
     if store is not None and run_id is not None:
         store.put_masks(run_id, result.rows, "valid", "supernet")
-    dist_.shutdown(ctx)
+    loop.close()
     return result
 
 
@@ -377,124 +338,6 @@ def first_hit(history: list[dict]) -> dict | None:
         if h.get("hit"):
             return {"epoch": h["epoch"], "path_executions": h.get("path_executions")}
     return None
-
-
-# ----------------------------------------------------------------------------------- selection
-@dataclass
-class Selection:
-    """One evaluation of the candidates: rows (valid metrics, MFLOPs, prior score), picks, the
-    prior's mode and its rank agreement on the fixed mask set."""
-
-    rows: list[dict]
-    candidates: list[str]
-    picks: dict[str, dict]
-    prior_mode: str | None
-    rank: dict
-
-
-def fixed_eval_masks(space: PathSpace, n: int) -> list[Mask]:
-    """The rank measure's mask set: all masks at k <= 4, else ``n`` distinct masks drawn with a
-    fixed seed (:data:`EVAL_SET_SEED`), the same for every run."""
-    if space.num_masks <= MAX_EXHAUSTIVE_MASKS:
-        return space.all_masks()
-    rng = np.random.default_rng(EVAL_SET_SEED)
-    seen: dict[Mask, None] = {}
-    while len(seen) < n:
-        seen.setdefault(sample_uniform_masks(space, 1, rng)[0])
-    return list(seen)
-
-
-def sample_by_path_count(space: PathSpace, n: int, rng: np.random.Generator) -> list[Mask]:
-    """Random search's draws: a path count uniform over 1..P, then a subset of that size."""
-    P = space.num_paths
-    out = []
-    for _ in range(n):
-        c = int(rng.integers(1, P + 1))
-        on = set(rng.choice(P, size=c, replace=False).tolist())
-        out.append(tuple(int(i in on) for i in range(P)))
-    return out
-
-
-def candidate_masks(space: PathSpace, pi: torch.Tensor | None, sampled: list[Mask], cfg: SearchConfig,
-                    rng: np.random.Generator, per_epoch: int) -> list[Mask]:
-    """All masks when there are <= 4096. Otherwise the single-path masks and the full mask, plus:
-    guided methods, the prior's ``top_n`` most probable masks and the epoch's sampled masks; the
-    unguided ones, ``top_n + per_epoch`` uniform draws (random search: uniform over the path
-    count), the same budget."""
-    if space.num_masks <= MAX_EXHAUSTIVE_MASKS:
-        return space.all_masks()
-    seen = dict.fromkeys([*space.iter_single_path_masks(), space.full_mask()])
-    if cfg.ablation in GUIDED and pi is not None:
-        seen.update(dict.fromkeys(top_masks(pi, cfg.top_n)))
-        seen.update(dict.fromkeys(sampled))
-    elif cfg.ablation == "random_search":
-        seen.update(dict.fromkeys(sample_by_path_count(space, cfg.top_n + per_epoch, rng)))
-    else:
-        seen.update(dict.fromkeys(sample_uniform_masks(space, cfg.top_n + per_epoch, rng)))
-    return list(seen)
-
-
-def sampling_probs(p: torch.Tensor, space: PathSpace, cfg: SearchConfig) -> torch.Tensor:
-    """Per-path inclusion probabilities of the prior's mask distribution (``(P,)``)."""
-    return inclusion_probs(p.detach().cpu().double(), space.k, cfg.rho, cfg.eps, mode=cfg.inclusion,
-                           top=cfg.top_inclusion)
-
-
-def prior_mode(p: torch.Tensor, space: PathSpace, cfg: SearchConfig) -> Mask:
-    """The most likely non-empty mask under the prior's sampling distribution."""
-    return top_masks(sampling_probs(p, space, cfg), 1)[0]
-
-
-def evaluate_epoch(model: Supernet, p: torch.Tensor, ds: MultimodalDataset, train_cfg: TrainConfig,
-                   cfg: SearchConfig, device: torch.device, parts: dict, sampled: list[Mask],
-                   eval_set: list[Mask], *, rng_seed: int, per_epoch: int) -> Selection:
-    """Shared-weight validation metrics of the candidates and the rank set, in one pass of path
-    features (``evaluate_masks``); the picks among the candidates."""
-    space = model.space
-    has_prior = cfg.ablation in HAS_PRIOR
-    pi = sampling_probs(p, space, cfg) if has_prior else None
-    cands = candidate_masks(space, pi, sampled, cfg, np.random.default_rng(rng_seed), per_epoch)
-    mode = prior_mode(p, space, cfg) if has_prior else None
-    extra = [m for m in dict.fromkeys([*eval_set, *([mode] if mode else [])]) if m not in set(cands)]
-    masks = cands + extra
-    rows = evaluate_masks(model, ds.splits["valid"], masks, batch_size=train_cfg.eval_batch_size, device=device)
-    scores = prior_score(p, masks).tolist()
-    for r, m, sc in zip(rows, masks, scores):
-        r["mflops"] = mask_flops(space, parts, m) / 1e6
-        r["paths"] = sum(m)
-        r["prior_score"] = float(sc)
-    by_mask = {r["mask"]: r for r in rows}
-    metric, hib = M.primary_metric(ds.task)
-    cand_bits = [PathSpace.to_bits(m) for m in cands]
-    mode_bits = PathSpace.to_bits(mode) if mode else None
-    picks = select_picks([by_mask[b] for b in cand_bits], metric, hib, budget_mflops=cfg.budget_mflops)
-    if mode_bits:
-        picks["prior"] = dict(by_mask[mode_bits])
-    rank: dict = {}
-    if has_prior:
-        ev = [by_mask[PathSpace.to_bits(m)] for m in eval_set]
-        sc, ls = [r["prior_score"] for r in ev], [r["loss"] for r in ev]
-        rank = {"spearman": spearman_rho(sc, ls), "kendall": M.kendall(sc, [-x for x in ls]), "masks": len(ev)}
-    return Selection(rows, cand_bits, picks, mode_bits, rank)
-
-
-def finish_selection(model: Supernet, sel: Selection, ds: MultimodalDataset, train_cfg: TrainConfig,
-                     device: torch.device) -> SearchResult:
-    """The final picks with their TEST metrics, the Pareto front of the candidates."""
-    space = model.space
-    metric, hib = M.primary_metric(ds.task)
-    picks = {k: dict(v) for k, v in sel.picks.items()}
-    chosen = sorted({v["mask"] for v in picks.values() if "mask" in v})
-    test_rows = evaluate_masks(model, ds.splits["test"], [space.parse(m) for m in chosen],
-                               batch_size=train_cfg.eval_batch_size, device=device)
-    by_mask = {r["mask"]: {k: v for k, v in r.items() if k != "mask"} for r in test_rows}
-    for v in picks.values():
-        if "mask" in v:
-            v["test"] = by_mask[v["mask"]]
-            v["paths"] = list(space.active_names(space.parse(v["mask"])))
-    cand = set(sel.candidates)
-    front = pareto_front([r for r in sel.rows if r["mask"] in cand], metric, hib).front
-    return SearchResult(picks, front, sel.rows, [], "")
 
 
 def finetune_pick(ds: MultimodalDataset, model_cfg: ModelConfig, train_cfg: TrainConfig, cfg: SearchConfig,

@@ -72,7 +72,7 @@ def table5_rows(ds: MultimodalDataset, model_cfg: ModelConfig, train_cfg: TrainC
                 only: Sequence[str] | None = None) -> list[dict]:
     """One seed of Table 5: a row per model with Subnet Mask, the task metrics (test) and MFLOPs."""
     from mro_core.flops import flops_of, flops_table
-    from mro_core.model.baselines import train_baseline
+    from mro_core.baselines_train import train_baseline
     from mro_core.train import evaluate_masks, resolve_device, train_supernet
 
     tcfg = replace(train_cfg, seed=seed)

@@ -13,7 +13,7 @@ import logging
 import os
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
@@ -22,8 +22,10 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mro_core import metrics as M
-from mro_core.config import ModelConfig, TrainConfig
+from mro_core.checkpoint import Checkpoint
+from mro_core.config import ModelConfig, TrainConfig, to_dict
 from mro_core.data.base import Batch, MultimodalDataset, Split, iter_batches, num_batches
+from mro_core.loop import Loop, make_optimizer, optimizer_to, resolve_device, restore_rng, rng_state  # noqa: F401
 from mro_core.model.supernet import Supernet
 from mro_core.paths import Mask, PathSpace
 
@@ -38,17 +40,7 @@ class NonFiniteLossError(RuntimeError):
 
 
 # ------------------------------------------------------------------------------------ devices
-def resolve_device(name: str) -> torch.device:
-    """``auto`` -> CUDA when available, else CPU; ``cuda`` without a GPU is a clear error."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda was asked for but no CUDA device is available; use --device auto or cpu")
-    if name not in ("cpu", "cuda"):
-        raise ValueError(f"unknown device {name!r}; choose auto, cpu or cuda")
-    return torch.device(name)
-
-
+# resolve_device, make_optimizer, optimizer_to, rng_state, restore_rng: mro_core.loop (re-exported)
 def autocast_for(device: torch.device, amp: str):
     """bf16/fp16 autocast on CUDA when asked; a no-op elsewhere."""
     if device.type != "cuda" or amp == "off":
@@ -101,18 +93,6 @@ def compute_mask_losses(model: torch.nn.Module, batch: Batch, masks: Sequence[Ma
     Goes through ``model(batch, masks=...)`` so that a DDP wrapper sees the forward pass.
     """
     return mask_losses(unwrap(model).cfg, model(batch, masks=masks), batch)
-
-
-def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
-    return torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-
-
-def optimizer_to(optimizer: torch.optim.Optimizer, device: torch.device) -> None:
-    """Move a (CPU-loaded) optimizer state next to its parameters; ``step`` counters stay put."""
-    for st in optimizer.state.values():
-        for k, v in st.items():
-            if isinstance(v, torch.Tensor) and k != "step":
-                st[k] = v.to(device)
 
 
 def check_finite(losses: Tensor, where: str) -> None:
@@ -295,21 +275,6 @@ def mean_baseline_loss(ds: MultimodalDataset, split: str = "valid") -> float:
 
 
 # --------------------------------------------------------------------------- the whole training
-def rng_state(rng: np.random.Generator) -> dict:
-    """Checkpointable RNG streams: numpy's generator and torch's CPU (and CUDA) generators."""
-    st = {"numpy": rng.bit_generator.state, "torch": torch.get_rng_state()}
-    if torch.cuda.is_available():
-        st["cuda"] = torch.cuda.get_rng_state_all()
-    return st
-
-
-def restore_rng(rng: np.random.Generator, st: dict) -> None:
-    rng.bit_generator.state = st["numpy"]
-    torch.set_rng_state(st["torch"])
-    if "cuda" in st and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(st["cuda"])
-
-
 def mask_table_for(model: Supernet, ds: MultimodalDataset, cfg: TrainConfig, device: torch.device) -> tuple[list[dict], dict]:
     """Shared-weight validation metrics and MFLOPs of every mask (k <= 4), or of the single-path
     masks plus the full mask when there are too many masks to enumerate."""
@@ -344,7 +309,7 @@ def train_supernet(
     init_state: dict | None = None,
     table: bool = True,
     distributed: bool = False,
-) -> "Checkpoint":  # noqa: F821
+) -> Checkpoint:
     """Train the supernet with uniform mask sampling; checkpoint every epoch (atomic write).
 
     Args:
@@ -359,83 +324,63 @@ def train_supernet(
     with the saved optimizer and RNG streams, so the result equals an uninterrupted run.
     After the last epoch the checkpoint also gets the per-mask table (metrics + MFLOPs).
     """
-    from pathlib import Path
-
     from tqdm import tqdm
 
-    from mro_core import distributed as dist_
-    from mro_core.checkpoint import Checkpoint, check_compatible, load_checkpoint, save_checkpoint
-    from mro_core.config import to_dict
-
-    out = Path(out)
-    ctx, device = dist_.setup(resolve_device(cfg.device), enabled=distributed, batch_size=cfg.batch_size)
-    torch.manual_seed(cfg.seed)
-    rng = np.random.default_rng(cfg.seed)
+    loop = Loop.start(cfg, distributed=distributed, out=out)
     model = Supernet(model_cfg)
     if init_state is not None:
         model.load_state_dict(init_state)
-    optimizer = make_optimizer(model, cfg)
-    ckpt = Checkpoint(model_cfg, cfg, {}, data=data_desc or {})
+    loop.optimizer(model, cfg)
+    ckpt = loop.ckpt = Checkpoint(model_cfg, cfg, {}, data=data_desc or {})
     if fixed_mask is not None:
         fixed_mask = model.space.validate(fixed_mask)
         ckpt.extra["fixed_mask"] = PathSpace.to_bits(fixed_mask)
-    if resume and out.exists():
-        prev = load_checkpoint(out)
-        check_compatible(prev.model_config, ds.modalities, ds.input_dims, ds.task)
+    prev = loop.previous(ds, resume=resume)
+    if prev is not None:
         if to_dict(prev.model_config) != to_dict(model_cfg):
             raise ValueError(f"--resume: {out} was trained with another model config; use a new --out")
-        model.load_state_dict(prev.state_dict)
-        if prev.optimizer:
-            optimizer.load_state_dict(prev.optimizer)
-        if prev.rng:
-            restore_rng(rng, prev.rng)
-        ckpt.epoch, ckpt.history = prev.epoch, prev.history
+        loop.restore(prev)
+        ckpt.history = prev.history
         log.info("resuming %s after epoch %d", out, prev.epoch)
-    model.to(device)
-    optimizer_to(optimizer, device)
-    space = model.space
+    rank_cfg = loop.place(cfg)
+    device, rng, space = loop.device, loop.rng, model.space
     split = ds.splits["train"]
-    runner = dist_.wrap_ddp(model, ctx, device) if ctx.enabled else model
-    rank_cfg = replace(cfg, batch_size=cfg.batch_size // ctx.world_size)
     steps = num_batches(len(split), cfg.batch_size)
-    for epoch in range(ckpt.epoch, cfg.epochs):
+
+    def train_epoch(epoch: int) -> tuple[float, float]:
         t0 = time.perf_counter()
-        bar = tqdm(total=steps, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress or not ctx.is_main,
+        bar = tqdm(total=steps, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress or not loop.is_main,
                    leave=False)
 
         def on_step(step: int, total: int, masks: list, losses: np.ndarray) -> None:
             bar.update(1)
             bar.set_postfix(loss=f"{float(losses.mean()):.4f}")
 
-        shard = dist_.shard_indices(len(split), ctx, seed=cfg.seed, epoch=epoch) if ctx.enabled else None
         loss = run_epoch(
-            runner, split, optimizer, rank_cfg, rng, device=device, indices=shard,
+            loop.runner, split, loop.opt, rank_cfg, rng, device=device, indices=loop.shard(len(split), epoch),
             # a fixed subnet is one mask per step (repeating it would only scale the loss)
             sample_masks=(lambda n: [fixed_mask]) if fixed_mask is not None else (lambda n: sample_uniform_masks(space, n, rng)),
             on_step=on_step,
         )
         bar.close()
-        if not ctx.is_main:  # only rank 0 evaluates and writes
-            continue
+        return loss, t0
+
+    def end_epoch(epoch: int, done: tuple[float, float]) -> None:
+        loss, t0 = done
         res = EpochResult(epoch + 1, loss, time.perf_counter() - t0, valid_summary(model, ds, cfg, device, fixed_mask))
         ckpt.history.append({"epoch": res.epoch, "train_loss": res.train_loss, "seconds": res.seconds,
                              **{f"valid_{k}": v for k, v in res.valid.items()}})
-        ckpt.epoch = epoch + 1
-        ckpt.state_dict = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-        ckpt.optimizer = optimizer.state_dict()
-        ckpt.rng = rng_state(rng)
-        save_checkpoint(ckpt, out)
+        loop.save(epoch + 1)
         log.info("epoch %d/%d: train loss %.4f, valid loss (mask %s) %.4f, %.1fs", res.epoch, cfg.epochs,
                  res.train_loss, ckpt.extra.get("fixed_mask", "full"), res.valid.get("loss", float("nan")), res.seconds)
         if on_epoch is not None:
             on_epoch(res)
-    dist_.barrier(ctx)
-    if not ctx.is_main:
-        dist_.shutdown(ctx)
+
+    if not loop.run(cfg.epochs, train_epoch, end_epoch):
         return ckpt
     if table:
-        ckpt.state_dict = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+        ckpt.state_dict = loop.weights()
         ckpt.mask_table, ckpt.flops = mask_table_for(model, ds, cfg, device)
-        save_checkpoint(ckpt, out)
-    dist_.shutdown(ctx)
+        loop.write()
+    loop.close()
     return ckpt

@@ -1,4 +1,4 @@
-"""Fusion baselines of the paper's Table 5: Concat+MLP and EmbraceNet, and their training.
+"""Fusion baselines of the paper's Table 5: Concat+MLP and EmbraceNet (the models only).
 
 Both share the CMT supernet's front end, a per-time-step ``Linear(D_m, d)`` projection of each
 modality, followed by masked-mean pooling over the valid steps. Projecting before pooling costs
@@ -7,27 +7,23 @@ MFLOPs columns compare fusion against fusion, not a cheaper front end against a 
 (The map is affine, so pooling first and projecting once gives exactly the same vector for only
 :math:`\\sum_m D_m d`; the per-step order is kept for the comparison, not for accuracy.)
 
-Reads top to bottom: helpers -> Concat+MLP -> EmbraceNet -> FLOPs -> training.
+Reads top to bottom: helpers -> Concat+MLP -> EmbraceNet -> registry. Their FLOP counting is
+:mod:`mro_core.baseline_flops`, their stand-alone training :mod:`mro_core.baselines_train`.
 The third baseline, Pairwise CMT (the full mask trained alone), is
 ``mro_core.train.train_supernet(..., fixed_mask=full)``.
 """
 
 from __future__ import annotations
 
-import logging
-import time
 from typing import Any, Sequence, Union
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from mro_core.config import ModelConfig, TrainConfig
-from mro_core.data.base import Batch, MultimodalDataset, Split, iter_batches, num_batches
+from mro_core.config import ModelConfig
+from mro_core.data.base import Batch
 from mro_core.model.layers import masked_mean
-
-log = logging.getLogger(__name__)
 
 Availability = Union[Sequence[bool], Tensor, None]
 """Which modalities are present: ``k`` flags for the whole batch, a ``(B, k)`` tensor per sample,
@@ -321,155 +317,6 @@ def build_baseline(kind: str, cfg: ModelConfig) -> nn.Module:
     return BASELINES[kind](cfg)
 
 
-# -------------------------------------------------------------------------------------- FLOPs
-def baseline_inputs(model: nn.Module, seq_lens: Sequence[int]) -> tuple[nn.Module, tuple[Tensor, ...]]:
-    """A positional-tensor wrapper of ``model`` and CPU inputs (batch 1, every step valid)."""
-    from mro_core.flops import dummy_inputs
-
-    cfg = model.cfg
-    if len(seq_lens) != len(cfg.modalities):
-        raise ValueError(f"need one sequence length per modality ({len(cfg.modalities)}), got {list(seq_lens)}")
-    return _TensorForward(model), dummy_inputs(cfg, seq_lens)
-
-
-def baseline_flops(model: nn.Module, seq_lens: Sequence[int]) -> int:
-    """fvcore FLOPs per sample (1 multiply-add = 1 FLOP) at ``seq_lens``, eval mode, on CPU.
-
-    The model is moved to CPU for the count and moved back afterwards; its train/eval mode is kept.
-    """
-    from mro_core.flops import _count
-
-    dev = next(model.parameters()).device
-    wrapper, inputs = baseline_inputs(model.cpu(), seq_lens)
-    try:
-        return _count(wrapper, inputs)
-    finally:
-        model.to(dev)
-
-
-# ----------------------------------------------------------------------------------- training
-@torch.no_grad()
-def predict_baseline(model: nn.Module, split: Split, *, batch_size: int = 256, device: torch.device | str = "cpu",
-                     amp: str = "off", available: Availability = None) -> np.ndarray:
-    """Eval-mode outputs ``(N, total_out)`` on ``split`` (``available``: flags ``(k,)`` only)."""
-    from mro_core.train import autocast_for
-
-    device = torch.device(device)
-    model.eval()
-    outs = []
-    for batch in iter_batches(split, batch_size, pin=device.type == "cuda"):
-        batch = batch.to(device, non_blocking=True)
-        with autocast_for(device, amp):
-            outs.append(model(batch, available).float().cpu())
-    return torch.cat(outs, 0).numpy()
-
-
-def evaluate_baseline(model: nn.Module, split: Split, *, batch_size: int = 256,
-                      device: torch.device | str = "cpu", amp: str = "off",
-                      available: Availability = None) -> dict[str, float]:
-    """``{"loss": task loss, **task metrics}`` of ``model`` on ``split``.
-
-    Raises:
-        NonFiniteLossError: the model produced NaN/inf outputs.
-    """
-    from mro_core.train import NonFiniteLossError, mask_losses, metrics_from_outputs
-
-    cfg = model.cfg
-    out = predict_baseline(model, split, batch_size=batch_size, device=device, amp=amp, available=available)
-    if not np.isfinite(out).all():
-        raise NonFiniteLossError(f"{type(model).__name__} produced non-finite outputs")
-    batch = Batch({}, {}, torch.as_tensor(split.labels), {k: torch.as_tensor(v) for k, v in split.extra.items()})
-    res = {"loss": float(mask_losses(cfg, torch.as_tensor(out)[None], batch)[0])}
-    res.update(metrics_from_outputs(cfg, out, split))
-    return res
-
-
-def _check_data(ds: MultimodalDataset, cfg: ModelConfig) -> None:
-    if tuple(ds.modalities) != cfg.modalities or tuple(ds.input_dims) != cfg.input_dims or ds.task != cfg.task:
-        raise ValueError(
-            f"model config (modalities={list(cfg.modalities)}, input_dims={list(cfg.input_dims)}, "
-            f"task={cfg.task}) does not match the dataset (modalities={list(ds.modalities)}, "
-            f"input_dims={list(ds.input_dims)}, task={ds.task}); build it with mro_core.config.model_config_for"
-        )
-
-
-def train_baseline(ds: MultimodalDataset, kind: str, model_cfg: ModelConfig, train_cfg: TrainConfig, *,
-                   progress: bool = False) -> dict[str, Any]:
-    """Train a baseline alone with the supernet's task loss; report validation and test metrics.
-
-    AdamW (``lr``, ``weight_decay``), ``batch_size``, ``epochs``, ``grad_clip``, ``amp``,
-    ``eval_batch_size``, ``device`` and ``seed`` come from ``train_cfg`` (``masks_per_step`` does
-    not apply). The loss is :func:`mro_core.train.mask_losses` on the outputs seen as one mask:
-    L1 for regression; cross-entropy (+ L1 on the auxiliary sentiment output when the model has
-    one and the data carries ``sentiment``) for classification. ``seed`` seeds the weights, the
-    data order and EmbraceNet's selection generator.
-
-    Returns:
-        ``{"name", "kind", "valid", "test", "mflops", "params", "history"}``: metrics dicts from
-        :func:`mro_core.train.metrics_from_outputs` plus ``loss``; MFLOPs per sample at
-        ``ds.seq_lens``; per epoch ``{"epoch", "train_loss", "seconds", "valid_<metric>"...}``.
-
-    Raises:
-        ValueError: unknown ``kind`` or a config that does not fit the dataset.
-        NonFiniteLossError: a NaN/inf training loss or evaluation output.
-    """
-    from tqdm import tqdm
-
-    from mro_core.train import autocast_for, check_finite, make_optimizer, mask_losses, resolve_device
-
-    if kind not in BASELINES:
-        raise ValueError(f"unknown baseline {kind!r}; choose one of {sorted(BASELINES)}")
-    _check_data(ds, model_cfg)
-    device = resolve_device(train_cfg.device)
-    torch.manual_seed(train_cfg.seed)
-    rng = np.random.default_rng(train_cfg.seed)
-    model = build_baseline(kind, model_cfg).to(device)
-    gen = torch.Generator(device=device).manual_seed(train_cfg.seed)
-    kwargs = {"generator": gen} if isinstance(model, EmbraceNet) else {}
-    optimizer = make_optimizer(model, train_cfg)
-    scaler = torch.amp.GradScaler("cuda", enabled=device.type == "cuda" and train_cfg.amp == "fp16")
-    split, history = ds.splits["train"], []
-    steps = num_batches(len(split), train_cfg.batch_size)
-    ev = dict(batch_size=train_cfg.eval_batch_size, device=device, amp=train_cfg.amp)
-    for epoch in range(train_cfg.epochs):
-        t0, total, n = time.perf_counter(), 0.0, 0
-        model.train()
-        bar = tqdm(total=steps, desc=f"{BASELINE_NAMES[kind]} {epoch + 1}/{train_cfg.epochs}",
-                   disable=not progress, leave=False)
-        for batch in iter_batches(split, train_cfg.batch_size, shuffle=True, rng=rng, pin=device.type == "cuda"):
-            batch = batch.to(device, non_blocking=True)
-            optimizer.zero_grad(set_to_none=True)
-            with autocast_for(device, train_cfg.amp):
-                loss = mask_losses(model_cfg, model(batch, **kwargs)[None], batch)  # (1,)
-            check_finite(loss, f"{BASELINE_NAMES[kind]} epoch {epoch + 1}")
-            scaler.scale(loss.sum()).backward()
-            scaler.unscale_(optimizer)
-            if train_cfg.grad_clip > 0:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), train_cfg.grad_clip)
-            scaler.step(optimizer)
-            scaler.update()
-            value = float(loss.detach())
-            total, n = total + value * len(batch), n + len(batch)
-            bar.update(1)
-            bar.set_postfix(loss=f"{value:.4f}")
-        bar.close()
-        valid = evaluate_baseline(model, ds.splits["valid"], **ev)
-        history.append({"epoch": epoch + 1, "train_loss": total / max(n, 1), "seconds": time.perf_counter() - t0,
-                        **{f"valid_{k}": v for k, v in valid.items()}})
-        log.info("%s epoch %d/%d: train loss %.4f, valid loss %.4f", BASELINE_NAMES[kind], epoch + 1,
-                 train_cfg.epochs, history[-1]["train_loss"], valid["loss"])
-    test = evaluate_baseline(model, ds.splits["test"], **ev)
-    return {
-        "name": BASELINE_NAMES[kind],
-        "kind": kind,
-        "valid": valid,
-        "test": test,
-        "mflops": baseline_flops(model, ds.seq_lens) / 1e6,
-        "params": int(sum(p.numel() for p in model.parameters())),
-        "history": history,
-    }
-
-
 __all__ = [
     "BASELINES",
     "BASELINE_CHEAP_OPS",
@@ -477,10 +324,5 @@ __all__ = [
     "ConcatMLP",
     "EmbraceNet",
     "availability_matrix",
-    "baseline_flops",
-    "baseline_inputs",
     "build_baseline",
-    "evaluate_baseline",
-    "predict_baseline",
-    "train_baseline",
 ]

@@ -9,15 +9,14 @@ from mro_core import flops as F
 from mro_core.config import SyntheticConfig, TrainConfig
 from mro_core.data.base import Batch, MultimodalDataset, Split
 from mro_core.data.synthetic import make_synthetic
+from mro_core.baseline_flops import baseline_flops, baseline_inputs
+from mro_core.baselines_train import train_baseline
 from mro_core.model.baselines import (
     BASELINE_CHEAP_OPS,
     BASELINES,
     ConcatMLP,
     EmbraceNet,
     _TensorForward,
-    baseline_flops,
-    baseline_inputs,
-    train_baseline,
 )
 from mro_core.model.supernet import Supernet
 from mro_core.paths import PathSpace
