@@ -142,6 +142,8 @@ def run_table_rows(store: RunStore | None, runs: Iterable[Any], now: float | Non
             "epoch": f"{ep or 0}/{tot}" if tot else (str(ep) if ep is not None else ""),
             "ETA": jobs.eta_text(st, ep, tot, eta, format_duration(eta)),
             "created": _dt.datetime.fromtimestamp(created).strftime("%Y-%m-%d %H:%M:%S") if created else "",
+            # the reason that goes with the effective status (e.g. a dead job's own last error line)
+            "error": getattr(r, "effective_error", None) or getattr(r, "error", None) or "",
             "detail": jobs.detail(st, getattr(r, "effective_error", None) or getattr(r, "error", None), by_user),
         })
     return rows
