@@ -19,6 +19,8 @@ import shutil
 from pathlib import Path
 from typing import BinaryIO, Callable
 
+from mro_core.procs import pid_alive
+
 __all__ = ["WriteError", "atomic_write", "atomic_write_text", "check_output_path", "clean_stale_temps", "temp_path"]
 
 _LOW_SPACE = 1 << 20  # below 1 MiB free, an unexplained writer failure is reported as a full disk
@@ -50,20 +52,6 @@ def temp_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.tmp")
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    except OSError:
-        return False
-    return True
-
-
 def clean_stale_temps(folder: Path, name: str | None = None) -> list[Path]:
     """Remove ``.NAME.<pid>.tmp`` files in ``folder`` whose writer process is gone.
 
@@ -85,7 +73,7 @@ def clean_stale_temps(folder: Path, name: str | None = None) -> list[Path]:
         if not m or (name is not None and m["name"] != name):
             continue
         pid = int(m["pid"])
-        if pid == os.getpid() or _pid_alive(pid):
+        if pid == os.getpid() or pid_alive(pid):
             continue
         try:
             p.unlink()

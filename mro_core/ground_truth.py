@@ -15,9 +15,7 @@ its pick minus that of the best stand-alone mask (chosen on validation, never on
 
 from __future__ import annotations
 
-import csv
 import logging
-import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
@@ -27,11 +25,11 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from mro_core.rowlog import RowLog, pending, read_rows
+
 log = logging.getLogger(__name__)
 
 METRIC_KEYS = ("loss", "mae", "corr", "acc7", "acc2", "f1", "acc")
-TEXT_COLUMNS = frozenset({"mask", "pick", "prior_mode", "method"})
-"""CSV columns kept as text: bit strings such as ``011011`` are not numbers (leading zeros)."""
 
 
 @dataclass(frozen=True)
@@ -85,26 +83,6 @@ def train_one(job: GroundTruthJob, mask_bits: str, seed: int, threads: int = 1) 
     return row
 
 
-def read_rows(path: str | Path) -> list[dict]:
-    """Rows of a ground-truth CSV with numbers parsed (an absent file has none)."""
-    path = Path(path)
-    if not path.exists():
-        return []
-    rows = []
-    with path.open(newline="") as f:
-        for r in csv.DictReader(f):
-            rows.append({k: (v if k in TEXT_COLUMNS else _num(v)) for k, v in r.items()})
-    return rows
-
-
-def _num(v: str) -> Any:
-    try:
-        f = float(v)
-    except ValueError:
-        return v
-    return int(f) if f.is_integer() and "." not in v and "e" not in v.lower() else f
-
-
 def run_ground_truth(job: GroundTruthJob, masks: Sequence[str], seeds: Sequence[int], out: str | Path,
                      *, workers: int = 1) -> list[dict]:
     """Train every (mask, seed) not yet in ``out`` and append its row; returns all rows.
@@ -113,32 +91,18 @@ def run_ground_truth(job: GroundTruthJob, masks: Sequence[str], seeds: Sequence[
     CSV, one flushed line per finished pair, so the file is always a valid partial table.
     """
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     Path(job.workdir).mkdir(parents=True, exist_ok=True)
-    done = {(r["mask"], int(r["seed"])) for r in read_rows(out)}
-    todo = [(m, s) for s in seeds for m in masks if (m, s) not in done]
+    todo = pending(out, [(m, s) for s in seeds for m in masks], lambda r: (r["mask"], int(r["seed"])))
     log.info("ground truth: %d of %d (mask, seed) pairs to train", len(todo), len(masks) * len(seeds))
-    header = None if not out.exists() or out.stat().st_size == 0 else next(csv.reader(out.open()))
-    with out.open("a", newline="") as f:
-        writer = None if header is None else csv.DictWriter(f, fieldnames=header)
-
-        def write(row: dict) -> None:
-            nonlocal writer
-            if writer is None:
-                writer = csv.DictWriter(f, fieldnames=list(row))
-                writer.writeheader()
-            writer.writerow({k: row.get(k, "") for k in writer.fieldnames})
-            f.flush()
-            os.fsync(f.fileno())
-
+    with RowLog(out) as rows:
         if workers <= 1:
             for m, s in todo:
-                write(train_one(job, m, s))
+                rows.write(train_one(job, m, s))
         else:
             with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
                 futs = [pool.submit(train_one, job, m, s) for m, s in todo]
                 for fut in as_completed(futs):
-                    write(fut.result())
+                    rows.write(fut.result())
     return read_rows(out)
 
 

@@ -21,9 +21,7 @@ Choices are made on validation; the test split only reports.
 
 from __future__ import annotations
 
-import csv
 import logging
-import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
@@ -32,6 +30,8 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
+
+from mro_core.rowlog import RowLog, pending, read_rows
 
 log = logging.getLogger(__name__)
 
@@ -152,26 +152,14 @@ def run_study(spec: StudySpec, out_dir: str | Path, *, workers: int = 1,
         submit: another executor (e.g. Ray, :mod:`mro_core.study_ray`): called with the pending
             (method, seed) pairs, it yields finished rows; the driver alone writes the CSV.
     """
-    from mro_core.ground_truth import read_rows
-
     path = runs_path(out_dir, spec.name)
-    path.parent.mkdir(parents=True, exist_ok=True)
     Path(spec.workdir).mkdir(parents=True, exist_ok=True)
-    done = {(r["method"], int(r["seed"])) for r in read_rows(path)}
-    todo = [(m, s) for s in spec.seeds for m in spec.methods if (m, s) not in done]
+    todo = pending(path, [(m, s) for s in spec.seeds for m in spec.methods], lambda r: (r["method"], int(r["seed"])))
     log.info("study %s: %d of %d runs to do", spec.name, len(todo), len(spec.methods) * len(spec.seeds))
-    header = None if not path.exists() or path.stat().st_size == 0 else next(csv.reader(path.open()))
-    with path.open("a", newline="") as f:
-        writer = None if header is None else csv.DictWriter(f, fieldnames=header)
+    with RowLog(path) as rows:
 
         def write(row: dict) -> None:
-            nonlocal writer
-            if writer is None:
-                writer = csv.DictWriter(f, fieldnames=list(row))
-                writer.writeheader()
-            writer.writerow({k: row.get(k, "") for k in writer.fieldnames})
-            f.flush()
-            os.fsync(f.fileno())
+            rows.write(row)
             log.info("study %s: %s seed %s done: pick %s", spec.name, row["method"], row["seed"], row["pick"])
 
         if submit is not None:

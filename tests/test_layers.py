@@ -14,7 +14,8 @@ MAX_LINES = 500
 
 # Floors, from the ground up. A prefix ending in "." covers a whole package.
 FLOORS: list[tuple[float, tuple[str, ...]]] = [
-    (0, ("mro_core", "mro_core.atomic", "mro_core.cancel", "mro_core.config", "mro_core.paths", "mro_core.metrics",
+    (0, ("mro_core", "mro_core.atomic", "mro_core.procs", "mro_core.rowlog", "mro_core.cancel",
+         "mro_core.config", "mro_core.paths", "mro_core.metrics",
          "mro_core.pareto", "mro_core.distributed")),
     (1, ("mro_core.data", "mro_core.data.")),
     (2, ("mro_core.model", "mro_core.model.layers", "mro_core.model.supernet", "mro_core.model.baselines",

@@ -8,7 +8,8 @@ import pytest
 from mro_core.cli import main
 from mro_core.config import SyntheticConfig, get_preset, model_config_for, to_dict
 from mro_core.data.synthetic import make_synthetic
-from mro_core.ground_truth import GroundTruthJob, ranking_report, read_rows, regret, run_ground_truth
+from mro_core.ground_truth import GroundTruthJob, ranking_report, regret, run_ground_truth
+from mro_core.rowlog import read_rows
 from mro_core.study import StudyError, StudySpec, mean_ci, run_study, summarize, wilson
 
 TINY = SyntheticConfig(n_train=48, n_valid=24, n_test=24, seed=3)

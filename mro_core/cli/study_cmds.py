@@ -61,7 +61,7 @@ def add_quality_args(p: argparse.ArgumentParser) -> None:
 
 def cmd_study(a: argparse.Namespace) -> int:
     from mro_core.config import to_dict
-    from mro_core.ground_truth import read_rows
+    from mro_core.rowlog import read_rows
     from mro_core.metrics import primary_metric
     from mro_core.paths import PathSpace
     from mro_core.study import StudySpec, run_study, summarize, write_report
