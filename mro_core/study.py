@@ -120,7 +120,7 @@ def run_one(spec: StudySpec, method: str, seed: int, threads: int = 1) -> dict:
     cfg = search_config_for(spec, method)
     out = Path(spec.workdir) / f"{spec.name}-{method}-s{seed}.pt"
     t0 = time.perf_counter()
-    res = run_search(ds, model_cfg, train_cfg, cfg, out=out, resume=True)
+    res = run_search(ds, model_cfg, train_cfg, cfg, out=out, resume=True, data_desc=dict(spec.data))
     metric, _ = M.primary_metric(ds.task)
     best = res.picks["best"]
     last = res.history[-1] if res.history else {}

@@ -57,6 +57,8 @@ def add_quality_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seeds", type=_positive("--seeds"), default=1, help="--all-masks: seeds 0..N-1 (default 1)")
     p.add_argument("--workers", type=_positive("--workers"), default=1, help="--all-masks: parallel processes")
     p.add_argument("--out", help="--all-masks: the CSV (default results/ground_truth.csv)")
+    p.add_argument("--rank", nargs="+", metavar="CKPT",
+                   help="--all-masks: also rank these checkpoints (same setting) against the stand-alone table")
 
 
 def cmd_study(a: argparse.Namespace) -> int:
@@ -133,19 +135,33 @@ def cmd_quality_all(a: argparse.Namespace) -> int:
     rows = run_ground_truth(job, masks, list(range(a.seeds)), out, workers=a.workers)
     metric, hib = primary_metric(ckpt.model_config.task)
     truth = mean_by_mask(rows, f"valid_{metric}")
+    reports = {str(a.checkpoint): ranking_report(truth, checkpoint_rankers(ckpt, masks, metric, hib), higher_is_better=hib)}
+    for extra in a.rank or []:  # more supernets of the same setting, ranked against the same table
+        other = load_checkpoint(extra)
+        if tuple(other.model_config.modalities) != tuple(ckpt.model_config.modalities):
+            raise UsageError(f"--rank {extra}: modalities {list(other.model_config.modalities)} differ from the "
+                             f"ground truth's {list(ckpt.model_config.modalities)}")
+        reports[str(extra)] = ranking_report(truth, checkpoint_rankers(other, masks, metric, hib), higher_is_better=hib)
+    if a.json:
+        print_json({"csv": out, "rows": len(rows), "rankings": reports})
+        return 0
+    print(f"{len(rows)} stand-alone rows in {out}")
+    for path, report in reports.items():
+        print(path)
+        for name, r in report.items():
+            print(f"  {name:28s} Kendall tau {r['kendall_tau']:+.3f}   NDCG@5 {r['ndcg@5']:.3f}   ({r['masks']} masks)")
+    return 0
+
+
+def checkpoint_rankers(ckpt, masks: list[str], metric: str, hib: bool) -> dict[str, dict[str, float]]:
+    """What a checkpoint can rank masks by, each oriented so higher = predicted better: its
+    shared-weight validation metric, MFLOPs, and its prior's score (sum of p)."""
     sign = 1.0 if hib else -1.0
-    rankers = {}
+    rankers: dict[str, dict[str, float]] = {}
     if ckpt.mask_table:
         rankers["supernet (shared weights)"] = {r["mask"]: sign * float(r[metric]) for r in ckpt.mask_table}
         rankers["MFLOPs (more = better)"] = {r["mask"]: float(r["mflops"]) for r in ckpt.mask_table}
     p = (ckpt.prior or {}).get("p")
     if p:
         rankers["prior (sum of p)"] = {b: sum(pi for pi, bit in zip(p, b) if bit == "1") for b in masks}
-    report = ranking_report(truth, rankers, higher_is_better=hib)
-    if a.json:
-        print_json({"csv": out, "rows": len(rows), "rankings": report})
-        return 0
-    print(f"{len(rows)} stand-alone rows in {out}")
-    for name, r in report.items():
-        print(f"{name:28s} Kendall tau {r['kendall_tau']:+.3f}   NDCG@5 {r['ndcg@5']:.3f}   ({r['masks']} masks)")
-    return 0
+    return rankers
