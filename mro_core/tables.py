@@ -24,6 +24,7 @@ from typing import Any, Callable, Sequence
 
 from mro_core.config import ModelConfig, SearchConfig, TrainConfig, to_dict
 from mro_core.data.base import MultimodalDataset
+from mro_core.metrics import REGRESSION_TABLE_HEADERS, REGRESSION_TABLE_METRICS
 from mro_core.paths import PathSpace
 from mro_core.search import run_search
 
@@ -39,9 +40,11 @@ TABLE5_MODELS = (
     ("Full MRO", "search", "none"),
 )
 TABLE4_LOSSES = ("l0", "l1", "linf", "l2")  # the paper's row order
-METRIC_COLUMNS = {"regression": ("mae", "corr", "acc7", "acc2", "f1"), "classification": ("acc", "f1")}
+METRIC_COLUMNS = {"regression": REGRESSION_TABLE_METRICS, "classification": ("acc", "f1")}
+"""Regression tables show Acc-2 and F1 in both conventions (has-0 / non-0), as MMSA does."""
 HEADERS = {"mae": "MAE", "corr": "Corr", "acc7": "Acc-7", "acc2": "Acc-2", "f1": "F1", "acc": "Acc",
            "mflops": "MFLOPs", "rho": "Rank Corr (rho, fixed set)", "rho_step": "rho per step"}
+HEADERS.update(REGRESSION_TABLE_HEADERS)
 
 
 def _pick_metrics(res: Any, pick: str) -> tuple[str, dict, float]:
@@ -71,8 +74,8 @@ def table5_rows(ds: MultimodalDataset, model_cfg: ModelConfig, train_cfg: TrainC
                 *, seed: int, workdir: Path, pick: str = "best", store: Any = None,
                 only: Sequence[str] | None = None) -> list[dict]:
     """One seed of Table 5: a row per model with Subnet Mask, the task metrics (test) and MFLOPs."""
-    from mro_core.flops import flops_of, flops_table
     from mro_core.baselines_train import train_baseline
+    from mro_core.flops import flops_of, flops_table
     from mro_core.train import evaluate_masks, resolve_device, train_supernet
 
     tcfg = replace(train_cfg, seed=seed)

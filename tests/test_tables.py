@@ -40,3 +40,15 @@ def test_table5_cli_has_every_model(tmp_path, capsys):
         "MRO w/o Rank Regularization", "Full MRO"]
     cmt = doc["rows"][2]
     assert cmt["mask"] == "111111" and all(r["mflops"] < cmt["mflops"] for r in doc["rows"][:2])
+
+
+def test_regression_tables_show_acc2_and_f1_in_both_conventions():
+    from mro_core.tables import render
+
+    row = {"model": "x", "mask": "011011", "mae": 0.5, "corr": 0.6, "acc7": 0.3, "acc2_has0": 0.71,
+           "f1_has0": 0.70, "acc2": 0.74, "f1": 0.73, "mflops": 1.75}
+    md, csv_text = render([row], "model", "Model", "regression", with_rho=False)
+    head = md.splitlines()[0]
+    assert "Acc-2 (has-0)" in head and "Acc-2 (non-0)" in head and "F1 (has-0)" in head and "F1 (non-0)" in head
+    assert "71.00" in md and "74.00" in md
+    assert csv_text.splitlines()[0].split(",")[2:9] == ["mae", "corr", "acc7", "acc2_has0", "f1_has0", "acc2", "f1"]
