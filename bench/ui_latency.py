@@ -127,7 +127,7 @@ def main() -> int:
         return 2
     from playwright.sync_api import sync_playwright
 
-    from mro_core.checkpoint import load_checkpoint
+    from mro_core.training.checkpoint import load_checkpoint
     from mro_core.paths import PathSpace
 
     from app.services.metrics_view import display_value, format_mflops

@@ -20,7 +20,7 @@ RANK_TARGETS = ("prior", "supernet", "both")
 """What the rank terms train."""
 ABLATIONS = ("none", "no_prior_guidance", "no_mrg_prior", "no_rank_reg", "uniform", "random_search")
 """Search methods: Full MRO (``none``), the paper's three Table 5 ablations, and two baselines
-(uniform one-shot, random search); see ``mro_core.search``."""
+(uniform one-shot, random search); see ``mro_core.search.run``."""
 
 
 @dataclass(frozen=True)
@@ -297,7 +297,7 @@ HAS_PRIOR = GUIDED | {"no_prior_guidance"}
 GRAD_STATS = ("per_use", "raw")
 """How var_g is read: the gradient norm per mask use (default) or raw."""
 INCLUSIONS = ("relative", "paper")
-"""How p becomes per-path inclusion probabilities (``mro_core.prior.inclusion_probs``)."""
+"""How p becomes per-path inclusion probabilities (``mro_core.search.prior.inclusion_probs``)."""
 @dataclass(frozen=True)
 class SearchConfig:
     """Settings of the search beyond supernet training.
@@ -311,7 +311,7 @@ class SearchConfig:
         uniform_mix: after warm-up, each sampled mask is uniform with this probability, so a prior
             that has collapsed still trains (and can recover) every path; 0 = pure prior sampling.
         inclusion: how p becomes inclusion probabilities, ``relative | paper``
-            (:func:`mro_core.prior.inclusion_probs`).
+            (:func:`mro_core.search.prior.inclusion_probs`).
         top_inclusion: ``relative``: inclusion of each source's most preferred path.
         grad_stat: ``per_use``: var_g of the gradient norm divided by the number of the step's masks
             using the path; ``raw``: the plain norm (grows with how often the path is sampled).

@@ -1,6 +1,6 @@
 """An append-only CSV of finished work items: the checkpoint of long resumable jobs.
 
-The ground truth (:mod:`mro_core.ground_truth`) and the study (:mod:`mro_core.study`) write one
+The ground truth (:mod:`mro_core.measure.ground_truth`) and the study (:mod:`mro_core.experiments.study`) write one
 row per finished item, flushed and fsynced, so the file is always a valid partial table and a
 restarted job skips what it already has (:func:`done_keys`). Only the parent process writes.
 """

@@ -85,7 +85,7 @@ def test_permission_denied_is_named(tmp_path):
     ["search", *TINY, "--workspace", "{d}/ws", "--out", "{d}"],
 ])
 def test_out_directory_fails_before_training(tmp_path, capsys, monkeypatch, argv):
-    import mro_core.train as train
+    import mro_core.training.train as train
 
     monkeypatch.setattr(train, "train_supernet", lambda *a, **k: pytest.fail("trained before checking --out"))
     rc = main([x.format(d=tmp_path) for x in argv])

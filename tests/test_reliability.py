@@ -11,7 +11,7 @@ from mro_core.config import SyntheticConfig, get_preset, model_config_for
 from mro_core.data.synthetic import make_synthetic
 from mro_core.model.supernet import Supernet
 from mro_core.config import SearchConfig
-from mro_core.search import run_search
+from mro_core.search.run import run_search
 
 TINY = ["--n-train", "32", "--n-valid", "16", "--n-test", "16", "--epochs", "1", "--d-model", "8",
         "--device", "cpu", "--no-progress"]

@@ -5,7 +5,7 @@ by re-running the model per click. Two things do touch the model, once per mask 
 
 - a mask missing from the table (k >= 5 tables hold only the single-path masks and the full
   mask; a checkpoint saved mid-training has no table) is evaluated with shared weights by
-  :func:`mro_core.train.evaluate_masks`;
+  :func:`mro_core.training.train.evaluate_masks`;
 - the latency figure: timed single-thread CPU forwards of one batch through the subnet,
   interleaved with the full mask, so that a difference can be told from noise
   (:mod:`app.services.latency`).
@@ -151,11 +151,11 @@ class CheckpointView:
         path: the checkpoint file.
 
     Raises:
-        mro_core.checkpoint.CheckpointError: a missing or unusable file.
+        mro_core.training.checkpoint.CheckpointError: a missing or unusable file.
     """
 
     def __init__(self, path: str | Path) -> None:
-        from mro_core.checkpoint import load_checkpoint
+        from mro_core.training.checkpoint import load_checkpoint
 
         self.path = Path(path)
         self.ckpt = load_checkpoint(self.path)
@@ -229,7 +229,7 @@ class CheckpointView:
             return float(row["mflops"])
         fl = self.ckpt.flops or {}
         if isinstance(fl.get("parts"), Mapping):
-            from mro_core.flops import flops_of
+            from mro_core.model.flops import flops_of
 
             try:
                 return float(flops_of({"mflops": fl.get("mflops") or {}, "parts": fl["parts"]}, self.space, mask))
@@ -241,7 +241,7 @@ class CheckpointView:
             seq = list(ds.seq_lens) if ds is not None else None
         if seq is None:
             return None
-        from mro_core.flops import analytic_flops
+        from mro_core.model.flops import analytic_flops
 
         return analytic_flops(self.ckpt.model_config, mask, seq) / 1e6
 
@@ -267,7 +267,7 @@ class CheckpointView:
             if model is None or ds is None:
                 return None, (f"mask {bits} is not in the checkpoint's table and its data cannot be opened "
                               f"({self._lazy.dataset_error}); only FLOPs are shown")
-            from mro_core.train import evaluate_masks
+            from mro_core.training.train import evaluate_masks
 
             # Without a table at all (a mid-training checkpoint), one pass evaluates every mask for
             # about the cost of one (path vectors are shared), so do them all at once when feasible.
@@ -288,7 +288,7 @@ class CheckpointView:
     def _model(self):
         with self._lock:
             if self._lazy.model is None:
-                from mro_core.checkpoint import build_model
+                from mro_core.training.checkpoint import build_model
 
                 self._lazy.model = build_model(self.ckpt).eval()
             return self._lazy.model
@@ -297,7 +297,7 @@ class CheckpointView:
         """The checkpoint's dataset (regenerated for synthetic data); None with a reason on failure."""
         with self._lock:
             if self._lazy.dataset is None and self._lazy.dataset_error is None:
-                from mro_core.checkpoint import dataset_for
+                from mro_core.training.checkpoint import dataset_for
 
                 try:
                     self._lazy.dataset = dataset_for(self.ckpt)

@@ -81,7 +81,7 @@ def _stat_vector(v: Any, n: int) -> list[float | None] | None:
 
 
 def zscore(values: Sequence[float | None]) -> list[float]:
-    """Z-score over the observed entries with the population std, as ``mro_core.prior`` normalises
+    """Z-score over the observed entries with the population std, as ``mro_core.search.prior`` normalises
     the edge statistics; unobserved entries and a constant column give 0."""
     obs = [float(v) for v in values if v is not None]
     if len(obs) < 2:

@@ -10,8 +10,8 @@ from mro_core.cli.common import UsageError, print_json, print_table
 def _open_checkpoint(a: argparse.Namespace):
     import torch
 
-    from mro_core.checkpoint import build_model, dataset_for, load_checkpoint
-    from mro_core.train import resolve_device
+    from mro_core.training.checkpoint import build_model, dataset_for, load_checkpoint
+    from mro_core.training.train import resolve_device
 
     ckpt = load_checkpoint(a.checkpoint)
     ds = dataset_for(ckpt, getattr(a, "data_path", None), getattr(a, "dataset", None))
@@ -22,9 +22,9 @@ def _open_checkpoint(a: argparse.Namespace):
 
 
 def cmd_eval(a: argparse.Namespace) -> int:
-    from mro_core.flops import flops_table
+    from mro_core.model.flops import flops_table
     from mro_core.paths import PathSpace
-    from mro_core.train import evaluate_masks
+    from mro_core.training.train import evaluate_masks
 
     if bool(a.mask) == bool(a.all_masks):
         raise UsageError("give exactly one of --mask M or --all-masks")
@@ -53,7 +53,7 @@ def cmd_eval(a: argparse.Namespace) -> int:
 
 def cmd_flops(a: argparse.Namespace) -> int:
     from mro_core.config import get_preset, model_config_for
-    from mro_core.flops import analytic_flops, flops_of, flops_table
+    from mro_core.model.flops import analytic_flops, flops_of, flops_table
     from mro_core.model.supernet import Supernet
     from mro_core.paths import PathSpace
 
@@ -71,7 +71,7 @@ def cmd_flops(a: argparse.Namespace) -> int:
         source = (f"preset {a.preset}, {a.dataset} {'aligned' if fs.aligned else 'unaligned'} "
                   f"({fs.file}, dims {list(fs.input_dims)})")
     elif a.checkpoint:
-        from mro_core.checkpoint import build_model, load_checkpoint
+        from mro_core.training.checkpoint import build_model, load_checkpoint
 
         ckpt = load_checkpoint(a.checkpoint)
         model = build_model(ckpt)
@@ -110,7 +110,7 @@ def cmd_flops(a: argparse.Namespace) -> int:
 
 
 def cmd_bench(a: argparse.Namespace) -> int:
-    from mro_core.bench import run_bench
+    from mro_core.measure.bench import run_bench
 
     if a.memory:
         from mro_core.cli.data_cmds import cmd_bench_memory
@@ -133,8 +133,8 @@ def cmd_quality(a: argparse.Namespace) -> int:
         from mro_core.cli.study_cmds import cmd_quality_all
 
         return cmd_quality_all(a)
-    from mro_core.checkpoint import load_checkpoint
-    from mro_core.quality import supernet_quality
+    from mro_core.training.checkpoint import load_checkpoint
+    from mro_core.measure.quality import supernet_quality
 
     ckpt = load_checkpoint(a.checkpoint)
     from mro_core.paths import PathSpace
@@ -155,7 +155,7 @@ def cmd_quality(a: argparse.Namespace) -> int:
 
 def cmd_demo(a: argparse.Namespace) -> int:
     """Terminal tour of a checkpoint: the per-mask table and what it says."""
-    from mro_core.checkpoint import load_checkpoint
+    from mro_core.training.checkpoint import load_checkpoint
     from mro_core.paths import PathSpace
 
     ckpt = load_checkpoint(a.checkpoint)

@@ -1,5 +1,5 @@
 """`mro data inspect` and `mro bench --memory`: what MRO makes of a data file, and what a real-size
-training step costs. Thin wrappers over :mod:`mro_core.data.inspect` and :mod:`mro_core.memory`."""
+training step costs. Thin wrappers over :mod:`mro_core.data.inspect` and :mod:`mro_core.measure.memory`."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def add_bench_memory_args(p: argparse.ArgumentParser) -> None:
 def cmd_bench_memory(a: argparse.Namespace) -> int:
     import torch
 
-    from mro_core.memory import run_memory_bench
+    from mro_core.measure.memory import run_memory_bench
 
     if a.memory_batch_size < 1:
         raise UsageError(f"--memory-batch-size must be >= 1 (got {a.memory_batch_size})")

@@ -160,12 +160,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
-    from mro_core.checkpoint import CheckpointError
+    from mro_core.training.checkpoint import CheckpointError
     from mro_core.data.base import DataError
     from mro_core.metrics import MetricError
     from mro_core.paths import MaskError
     from mro_core.runs.records import RunNotFound
-    from mro_core.train import NonFiniteLossError
+    from mro_core.training.train import NonFiniteLossError
 
     return (UsageError, MaskError, DataError, CheckpointError, MetricError, NonFiniteLossError, RunNotFound,
             ValueError, OSError)

@@ -42,7 +42,7 @@ def cmd_search(a: argparse.Namespace) -> int:
         if a.detach or not a.out:
             raise UsageError("--distributed runs under torchrun in the foreground and needs --out CHECKPOINT")
         if int(os.environ.get("RANK", "0")) != 0:  # only rank 0 touches the run store
-            from mro_core.search import run_search
+            from mro_core.search.run import run_search
 
             p = prepare(req)
             run_search(p.data, p.model, p.train, p.search, out=a.out, data_desc=p.data_desc,
@@ -132,7 +132,7 @@ def cmd_runs(a: argparse.Namespace) -> int:
 
 def cmd_table(a: argparse.Namespace) -> int:
     from mro_core.atomic import atomic_write_text
-    from mro_core.tables import run_table
+    from mro_core.experiments.tables import run_table
 
     req = request_of(a)
     preset = req.get_preset()

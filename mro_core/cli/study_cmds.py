@@ -1,7 +1,7 @@
 """`mro study` and `mro quality --all-masks`: the commands behind the README's study tables.
 
-Thin wrappers: argument parsing and printing here, the work in :mod:`mro_core.study` and
-:mod:`mro_core.ground_truth`.
+Thin wrappers: argument parsing and printing here, the work in :mod:`mro_core.experiments.study` and
+:mod:`mro_core.measure.ground_truth`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def _positive(name: str):
 
 
 def add_study_parsers(sub: argparse._SubParsersAction) -> None:
-    from mro_core.study import METHODS
+    from mro_core.experiments.study import METHODS
 
     p = sub.add_parser("study", help="search methods x seeds on one dataset, with intervals (README's study tables)")
     add_data_args(p)
@@ -66,7 +66,7 @@ def cmd_study(a: argparse.Namespace) -> int:
     from mro_core.rowlog import read_rows
     from mro_core.metrics import primary_metric
     from mro_core.paths import PathSpace
-    from mro_core.study import StudySpec, run_study, summarize, write_report
+    from mro_core.experiments.study import StudySpec, run_study, summarize, write_report
 
     methods = tuple(m.strip() for m in a.methods.split(",") if m.strip())
     req = request_of(a)
@@ -88,7 +88,7 @@ def cmd_study(a: argparse.Namespace) -> int:
                      tuple(range(a.seeds)), a.workdir, a.ground_truth)
     submit = None
     if a.executor == "ray":
-        from mro_core.study_ray import ray_submitter
+        from mro_core.experiments.study_ray import ray_submitter
 
         submit = ray_submitter(spec, address=a.address)
     rows = run_study(spec, a.out_dir, workers=a.workers, submit=submit)
@@ -102,7 +102,7 @@ def cmd_study(a: argparse.Namespace) -> int:
     if a.json:
         print_json({"methods": summary.methods, "paired": summary.paired, "files": files})
         return 0
-    from mro_core.study import render_markdown
+    from mro_core.experiments.study import render_markdown
 
     print(render_markdown(summary))
     print("wrote " + ", ".join(files.values()), file=sys.stderr)
@@ -111,9 +111,9 @@ def cmd_study(a: argparse.Namespace) -> int:
 
 def cmd_quality_all(a: argparse.Namespace) -> int:
     """Every mask of the checkpoint's space trained alone; then exact rankings against it."""
-    from mro_core.checkpoint import load_checkpoint
+    from mro_core.training.checkpoint import load_checkpoint
     from mro_core.config import to_dict
-    from mro_core.ground_truth import GroundTruthJob, mean_by_mask, ranking_report, run_ground_truth
+    from mro_core.measure.ground_truth import GroundTruthJob, mean_by_mask, ranking_report, run_ground_truth
     from mro_core.metrics import primary_metric
     from mro_core.paths import PathSpace
 

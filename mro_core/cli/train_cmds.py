@@ -32,7 +32,7 @@ def cmd_data(a: argparse.Namespace) -> int:
 
 
 def cmd_train(a: argparse.Namespace) -> int:
-    from mro_core.train import train_supernet
+    from mro_core.training.train import train_supernet
 
     req = request_of(a)
     preset = req.get_preset()

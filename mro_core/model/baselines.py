@@ -8,9 +8,9 @@ MFLOPs columns compare fusion against fusion, not a cheaper front end against a 
 :math:`\\sum_m D_m d`; the per-step order is kept for the comparison, not for accuracy.)
 
 Reads top to bottom: helpers -> Concat+MLP -> EmbraceNet -> registry. Their FLOP counting is
-:mod:`mro_core.baseline_flops`, their stand-alone training :mod:`mro_core.baselines_train`.
+:mod:`mro_core.model.baseline_flops`, their stand-alone training :mod:`mro_core.training.baselines`.
 The third baseline, Pairwise CMT (the full mask trained alone), is
-``mro_core.train.train_supernet(..., fixed_mask=full)``.
+``mro_core.training.train.train_supernet(..., fixed_mask=full)``.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ Availability = Union[Sequence[bool], Tensor, None]
 or None (all present). Non-zero means present."""
 
 BASELINE_CHEAP_OPS = frozenset({"aten::multinomial", "aten::gather", "aten::squeeze", "aten::ne", "aten::eq"})
-"""Operators beyond :data:`mro_core.flops.ELEMENTWISE_OPS` that the baselines may contain, none
+"""Operators beyond :data:`mro_core.model.flops.ELEMENTWISE_OPS` that the baselines may contain, none
 with a multiply-add, so fvcore rightly counts them as 0: EmbraceNet's sampling path (drawing ``c``
 modality indices per sample and gathering ``c`` features, O(c k) per sample) and the comparisons
 that turn ``available`` flags into masks (O(k) per sample)."""

@@ -214,7 +214,7 @@ class SearchRequest:
 
 @dataclass(frozen=True)
 class PreparedSearch:
-    """A request resolved: what :func:`mro_core.search.run_search` is called with."""
+    """A request resolved: what :func:`mro_core.search.run.run_search` is called with."""
 
     request: SearchRequest
     preset: Preset

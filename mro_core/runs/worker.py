@@ -53,7 +53,7 @@ def sync_from_checkpoint(store: RunStore, run_id: str, checkpoint: str | Path) -
     path = Path(checkpoint)
     if not path.is_file():
         return []
-    from mro_core.checkpoint import load_checkpoint
+    from mro_core.training.checkpoint import load_checkpoint
 
     try:
         ckpt = load_checkpoint(path)
@@ -84,13 +84,13 @@ def execute_search(
         resume: continue from the run's checkpoint when it exists.
 
     Returns:
-        The :class:`~mro_core.search.SearchResult` (None when the run was cancelled).
+        The :class:`~mro_core.search.run.SearchResult` (None when the run was cancelled).
     """
     rec = store.get_run(run_id)
     res = None
     with running_job(store, run_id) as term:
         # Imported here, inside the job: a broken install then reads `failed` with its error.
-        from mro_core.search import run_search
+        from mro_core.search.run import run_search
 
         p = prepared if prepared is not None and prepared.data is not None else prepare(request_of(store, run_id))
         if resume and rec.checkpoint:

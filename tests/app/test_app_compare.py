@@ -14,7 +14,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
-from mro_core.checkpoint import load_checkpoint  # noqa: E402
+from mro_core.training.checkpoint import load_checkpoint  # noqa: E402
 
 from app.services import state as S  # noqa: E402
 

@@ -16,7 +16,7 @@ if str(ROOT) not in sys.path:
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from mro_core.checkpoint import load_checkpoint  # noqa: E402
+from mro_core.training.checkpoint import load_checkpoint  # noqa: E402
 
 from app.services import settings  # noqa: E402
 from app.services import state as S  # noqa: E402
@@ -115,12 +115,12 @@ def _k5_checkpoint(path: Path) -> None:
     """A tiny untrained k = 5 checkpoint whose table holds only the single-path and full masks."""
     import torch
 
-    from mro_core.checkpoint import Checkpoint, save_checkpoint
+    from mro_core.training.checkpoint import Checkpoint, save_checkpoint
     from mro_core.config import ModelConfig, SyntheticConfig, TrainConfig, to_dict
     from mro_core.data.synthetic import feature_dim, make_synthetic
-    from mro_core.flops import analytic_flops
+    from mro_core.model.flops import analytic_flops
     from mro_core.model.supernet import Supernet
-    from mro_core.train import evaluate_masks
+    from mro_core.training.train import evaluate_masks
 
     syn = SyntheticConfig(modalities=("T", "A", "V", "X", "Y"), planted=("T->A",), num_keys=2, seq_len=4,
                           min_len=2, n_train=16, n_valid=24, n_test=8, seed=0)
@@ -189,9 +189,9 @@ def _classification_checkpoint(path: Path) -> dict:
     """A tiny classification checkpoint whose data file is gone and whose table lacks one mask."""
     import torch
 
-    from mro_core.checkpoint import Checkpoint, save_checkpoint
+    from mro_core.training.checkpoint import Checkpoint, save_checkpoint
     from mro_core.config import ModelConfig, TrainConfig
-    from mro_core.flops import analytic_flops
+    from mro_core.model.flops import analytic_flops
     from mro_core.model.supernet import Supernet
     from mro_core.paths import PathSpace
 

@@ -14,7 +14,7 @@ if str(ROOT) not in sys.path:
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from mro_core.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
+from mro_core.training.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
 
 from app.services import settings  # noqa: E402
 from app.services import state as S  # noqa: E402

@@ -15,7 +15,7 @@ if str(ROOT) not in sys.path:
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from mro_core.checkpoint import load_checkpoint  # noqa: E402
+from mro_core.training.checkpoint import load_checkpoint  # noqa: E402
 
 from app.services import state as S  # noqa: E402
 from app.services.pareto_view import best_under_budget  # noqa: E402

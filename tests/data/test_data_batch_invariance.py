@@ -16,7 +16,7 @@ from mro_core.config import ModelConfig
 from mro_core.data.base import Split, make_batch
 from mro_core.model.layers import first_real_positions
 from mro_core.model.supernet import Supernet
-from mro_core.train import predict_masks
+from mro_core.training.train import predict_masks
 
 TOL = 1e-5
 
@@ -152,8 +152,8 @@ def test_shipped_demo_checkpoint_loads_and_gives_its_stored_numbers():
     0..L-1 and the shipped checkpoint reproduces the validation table it was saved with."""
     from pathlib import Path
 
-    from mro_core.checkpoint import build_model, dataset_for, load_checkpoint
-    from mro_core.train import evaluate_masks
+    from mro_core.training.checkpoint import build_model, dataset_for, load_checkpoint
+    from mro_core.training.train import evaluate_masks
 
     path = Path(__file__).resolve().parents[2] / "checkpoints" / "demo.pt"
     ckpt = load_checkpoint(path)

@@ -12,8 +12,8 @@ from mro_core.config import get_preset, model_config_for
 from mro_core.data.base import make_batch
 from mro_core.data.inspect import inspect_path
 from mro_core.data.settings import feature_setting
-from mro_core.flops import analytic_flops
-from mro_core.memory import run_memory_bench
+from mro_core.model.flops import analytic_flops
+from mro_core.measure.memory import run_memory_bench
 from mro_core.model.supernet import Supernet
 
 TINY = {"train": 3, "valid": 2, "test": 2}
@@ -70,7 +70,7 @@ def test_memory_measurement_small(tmp_path):
 
 
 def test_bench_memory_cli_wiring(monkeypatch, capsys):
-    import mro_core.memory as M
+    import mro_core.measure.memory as M
 
     seen, real = {}, M.run_memory_bench
 

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import data_layouts as L
 from mro_core import cli
 from mro_core.cli import common as _common
-from mro_core.checkpoint import dataset_for
+from mro_core.training.checkpoint import dataset_for
 from mro_core.data import load_dataset
 from mro_core.data.meld import DEFAULT_SPLIT_SEED
 
@@ -30,7 +30,7 @@ def test_training_seed_does_not_move_the_validation_split(tmp_path):
 
 
 def test_checkpoints_reopen_the_same_split(tmp_path, monkeypatch):
-    import mro_core.checkpoint as C
+    import mro_core.training.checkpoint as C
 
     monkeypatch.setattr(C, "check_compatible", lambda *a, **k: None)  # no model here, only data
     lay = L.meld(tmp_path, n_train=30)

@@ -70,7 +70,7 @@ def test_bad_generator_arguments(kw, match):
 def test_short_training_recovers_the_planted_routing(tmp_path):
     """Ground truth: the planted subnet clearly beats every subnet missing one planted path, and a
     mask of unplanted paths only stays near the predict-the-mean baseline."""
-    from mro_core.train import mean_baseline_loss, train_supernet
+    from mro_core.training.train import mean_baseline_loss, train_supernet
 
     ds = make_synthetic(SyntheticConfig(n_train=3000, n_valid=500, n_test=100, seed=0))
     p = get_preset("demo")

@@ -120,7 +120,7 @@ def page(browser):
 
 @pytest.fixture(scope="module")
 def table():
-    from mro_core.checkpoint import load_checkpoint
+    from mro_core.training.checkpoint import load_checkpoint
 
     return {r["mask"]: r for r in load_checkpoint(ROOT / "checkpoints" / "demo.pt").mask_table}
 

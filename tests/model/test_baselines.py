@@ -5,12 +5,12 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from mro_core import flops as F
+from mro_core.model import flops as F
 from mro_core.config import SyntheticConfig, TrainConfig
 from mro_core.data.base import Batch, MultimodalDataset, Split
 from mro_core.data.synthetic import make_synthetic
-from mro_core.baseline_flops import baseline_flops, baseline_inputs
-from mro_core.baselines_train import train_baseline
+from mro_core.model.baseline_flops import baseline_flops, baseline_inputs
+from mro_core.training.baselines import train_baseline
 from mro_core.model.baselines import (
     BASELINE_CHEAP_OPS,
     BASELINES,
@@ -20,7 +20,7 @@ from mro_core.model.baselines import (
 )
 from mro_core.model.supernet import Supernet
 from mro_core.paths import PathSpace
-from mro_core.train import mask_losses
+from mro_core.training.train import mask_losses
 
 from conftest import tiny_batch, tiny_config
 
@@ -279,7 +279,7 @@ def test_train_baseline_errors():
 
 
 def test_train_baseline_raises_on_nan_loss():
-    from mro_core.train import NonFiniteLossError
+    from mro_core.training.train import NonFiniteLossError
 
     ds = make_synthetic(SyntheticConfig(n_train=16, n_valid=8, n_test=8))
     ds.splits["train"].features["T"][0, 0, 0] = np.nan  # bypasses validate_dataset on purpose

@@ -5,7 +5,7 @@ from mro_core.config import ModelConfig
 from mro_core.model.layers import CrossAttention, masked_mean
 from mro_core.model.supernet import Supernet
 from mro_core.paths import PathSpace
-from mro_core.train import compute_mask_losses, make_optimizer
+from mro_core.training.train import compute_mask_losses, make_optimizer
 from mro_core.config import TrainConfig
 
 from conftest import tiny_batch, tiny_config

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from mro_core.checkpoint import load_checkpoint
+from mro_core.training.checkpoint import load_checkpoint
 from mro_core.runs.api import create_search_run
 from mro_core.runs.records import RunNotFound
 from mro_core.runs.request import SearchRequest, prepare

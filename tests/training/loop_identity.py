@@ -1,0 +1,109 @@
+"""Fingerprints of tiny seeded runs of the three trainings (supernet, search, baselines), recorded
+before the training skeleton was factored out (issue 10, item 3); ``test_loop_identity`` asserts the
+code still gives them bit for bit. Run ``python tests/loop_identity.py`` to re-record (only when a
+change of results is intended and explained).
+
+A fingerprint is the JSON of the histories, picks and metrics (floats exact, wall-clock times
+dropped) and SHA-256 digests of every tensor in the checkpoints (weights, optimizer, RNG streams,
+prior state)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "loop_identity.json"
+DROP = {"seconds", "checkpoint", "created", "created_at", "timestamp"}
+
+
+def _digest(x):
+    """A JSON-able fingerprint: tensors and arrays become digests, ``DROP`` keys go."""
+    if isinstance(x, torch.Tensor):
+        t = x.detach().cpu().contiguous()
+        return f"tensor{tuple(t.shape)}:{t.dtype}:" + hashlib.sha256(t.view(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"").hexdigest()[:16]
+    if isinstance(x, np.ndarray):
+        return f"array{x.shape}:{x.dtype}:" + hashlib.sha256(np.ascontiguousarray(x).tobytes()).hexdigest()[:16]
+    if isinstance(x, dict):
+        return {str(k): _digest(v) for k, v in sorted(x.items(), key=lambda kv: str(kv[0])) if k not in DROP}
+    if isinstance(x, (list, tuple)):
+        return [_digest(v) for v in x]
+    if isinstance(x, float):
+        return repr(x)
+    if isinstance(x, (np.floating, np.integer)):
+        return repr(x.item())
+    if isinstance(x, (str, int, bool)) or x is None:
+        return x
+    return repr(x)
+
+
+def _sha(x) -> str:
+    return hashlib.sha256(json.dumps(_digest(x), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _file(path: Path) -> dict:
+    """Per top-level key of the checkpoint, the digest of its contents (all of it, bit for bit)."""
+    raw = torch.load(path, weights_only=True)
+    return {k: _sha(v) for k, v in sorted(raw.items())}
+
+
+def fingerprints(tmp: Path) -> dict:
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as the test suite runs (tests/conftest.py); reductions depend on it
+    try:
+        return _fingerprints(tmp)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _fingerprints(tmp: Path) -> dict:
+    from mro_core.config import SearchConfig, SyntheticConfig, get_benchmark, get_preset, model_config_for
+    from mro_core.data.synthetic import make_synthetic
+    from mro_core.search.run import run_search
+    from mro_core.training.train import train_supernet
+    from mro_core.training.baselines import train_baseline  # before the refactor: mro_core.model.baselines
+
+    ds = make_synthetic(SyntheticConfig(n_train=64, n_valid=32, n_test=32, seed=2))
+    p = get_preset("demo")
+    mcfg = model_config_for(p, modalities=ds.modalities, input_dims=ds.input_dims, task=ds.task, d_model=16)
+    tcfg = replace(p.train, epochs=2, batch_size=32, device="cpu", seed=5)
+    out: dict = {}
+
+    ck = train_supernet(ds, mcfg, tcfg, out=tmp / "sn.pt", progress=False)
+    out["train_supernet"] = {"history": _digest(ck.history), "file": _file(tmp / "sn.pt")}
+    full = tuple([1] * 6)
+    train_supernet(ds, mcfg, replace(tcfg, epochs=1), out=tmp / "fx.pt", progress=False, fixed_mask=full, table=False)
+    out["train_fixed"] = _file(tmp / "fx.pt")
+
+    scfg = SearchConfig(warmup_epochs=1, warmup_until=0.0, budget_mflops=0.2)
+    res = run_search(ds, mcfg, tcfg, scfg, out=tmp / "s.pt")
+    out["search_k3"] = {"result": _digest(res.to_dict()), "rows": _sha(res.rows), "file": _file(tmp / "s.pt")}
+
+    d5 = make_synthetic(replace(get_benchmark("ring5"), n_train=32, n_valid=16, n_test=16, num_keys=4, seq_len=4,
+                                min_len=4))
+    m5 = model_config_for(p, modalities=d5.modalities, input_dims=d5.input_dims, task=d5.task, d_model=8, num_heads=2)
+    t5 = replace(p.train, epochs=2, batch_size=16, device="cpu", seed=3)
+    for abl in ("none", "random_search"):
+        r5 = run_search(d5, m5, t5, SearchConfig(warmup_epochs=1, warmup_until=0.0, top_n=8, eval_masks=8,
+                                                 ablation=abl), out=tmp / f"s5{abl}.pt")
+        out[f"search_k5_{abl}"] = {"result": _digest(r5.to_dict()), "rows": _sha(r5.rows),
+                                   "file": _file(tmp / f"s5{abl}.pt")}
+
+    for kind in ("concat_mlp", "embracenet"):
+        out[f"baseline_{kind}"] = _digest(train_baseline(ds, kind, mcfg, tcfg))
+    return out
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    with tempfile.TemporaryDirectory() as d:
+        fp = fingerprints(Path(d))
+    FIXTURE.write_text(json.dumps(fp, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {FIXTURE} ({FIXTURE.stat().st_size} bytes)")
