@@ -20,8 +20,8 @@ from mro_core.config import (
 
 
 def test_the_choices_are_defined_once_and_shared():
-    from mro_core.search.run import ranking
-    from mro_core.search.run import run as search
+    from mro_core.search import ranking
+    from mro_core.search import run as search
     assert ranking.RANK_LOSSES is RANK_LOSSES and ranking.RANK_TARGETS is RANK_TARGETS
     assert search.SearchConfig is SearchConfig
     assert RANK_LOSSES == ("l0", "l1", "l2", "linf") and ABLATIONS[0] == "none"

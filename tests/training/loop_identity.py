@@ -1,16 +1,21 @@
 """Fingerprints of tiny seeded runs of the three trainings (supernet, search, baselines), recorded
 before the training skeleton was factored out (issue 10, item 3); ``test_loop_identity`` asserts the
-code still gives them bit for bit. Run ``python tests/loop_identity.py`` to re-record (only when a
+code still gives them. Run ``python tests/training/loop_identity.py`` to re-record (only when a
 change of results is intended and explained).
 
-A fingerprint is the JSON of the histories, picks and metrics (floats exact, wall-clock times
+A fingerprint is the JSON of the histories, picks, mask tables and metrics (wall-clock times
 dropped) and SHA-256 digests of every tensor in the checkpoints (weights, optimizer, RNG streams,
-prior state)."""
+prior state). :func:`differences` compares what must be exact exactly (tensor digests, so weights
+bit for bit; picks, masks, integer counts, strings) and floating metrics to ``REL_TOL`` relative:
+float64 statistics computed by numpy/scipy (a Pearson correlation, a mean over a mask table) may
+differ in the last bit between CPUs (SIMD widths change summation order), while anything that fed
+back into training would show up in the weights' digests."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -33,23 +38,42 @@ def _digest(x):
         return {str(k): _digest(v) for k, v in sorted(x.items(), key=lambda kv: str(kv[0])) if k not in DROP}
     if isinstance(x, (list, tuple)):
         return [_digest(v) for v in x]
-    if isinstance(x, float):
-        return repr(x)
-    if isinstance(x, (np.floating, np.integer)):
-        return repr(x.item())
+    if isinstance(x, (float, np.floating)):
+        return float(x)
+    if isinstance(x, np.integer):
+        return int(x)
     if isinstance(x, (str, int, bool)) or x is None:
         return x
     return repr(x)
 
 
-def _sha(x) -> str:
-    return hashlib.sha256(json.dumps(_digest(x), sort_keys=True).encode()).hexdigest()[:16]
+REL_TOL = 1e-9
+"""Relative tolerance of floating metrics (exact values: tensors, ints, strings, bools)."""
+ABS_TOL = 1e-12
+"""Absolute floor, for metrics that are zero up to rounding."""
+
+
+def differences(got, want, where: str = "") -> list[str]:
+    """Every place where ``got`` and ``want`` (two fingerprints) disagree: floats beyond
+    ``REL_TOL`` relative (``ABS_TOL`` absolute), anything else not equal."""
+    if isinstance(want, float) and isinstance(got, (int, float)) and not isinstance(got, bool):
+        ok = math.isclose(got, want, rel_tol=REL_TOL, abs_tol=ABS_TOL) or (math.isnan(got) and math.isnan(want))
+        return [] if ok else [f"{where}: {got!r} != {want!r} (beyond {REL_TOL:g} relative)"]
+    if isinstance(want, dict) and isinstance(got, dict):
+        if set(got) != set(want):
+            return [f"{where}: keys {sorted(set(got) ^ set(want))} differ"]
+        return [d for k in sorted(want) for d in differences(got[k], want[k], f"{where}/{k}")]
+    if isinstance(want, list) and isinstance(got, list):
+        if len(got) != len(want):
+            return [f"{where}: {len(got)} items != {len(want)}"]
+        return [d for i, (g, w) in enumerate(zip(got, want)) for d in differences(g, w, f"{where}[{i}]")]
+    return [] if got == want and type(got) is type(want) else [f"{where}: {got!r} != {want!r}"]
 
 
 def _file(path: Path) -> dict:
-    """Per top-level key of the checkpoint, the digest of its contents (all of it, bit for bit)."""
+    """Per top-level key of the checkpoint, its contents (tensors as digests: bit for bit)."""
     raw = torch.load(path, weights_only=True)
-    return {k: _sha(v) for k, v in sorted(raw.items())}
+    return {k: _digest(v) for k, v in sorted(raw.items())}
 
 
 def fingerprints(tmp: Path) -> dict:
@@ -82,7 +106,7 @@ def _fingerprints(tmp: Path) -> dict:
 
     scfg = SearchConfig(warmup_epochs=1, warmup_until=0.0, budget_mflops=0.2)
     res = run_search(ds, mcfg, tcfg, scfg, out=tmp / "s.pt")
-    out["search_k3"] = {"result": _digest(res.to_dict()), "rows": _sha(res.rows), "file": _file(tmp / "s.pt")}
+    out["search_k3"] = {"result": _digest(res.to_dict()), "rows": _digest(res.rows), "file": _file(tmp / "s.pt")}
 
     d5 = make_synthetic(replace(get_benchmark("ring5"), n_train=32, n_valid=16, n_test=16, num_keys=4, seq_len=4,
                                 min_len=4))
@@ -91,7 +115,7 @@ def _fingerprints(tmp: Path) -> dict:
     for abl in ("none", "random_search"):
         r5 = run_search(d5, m5, t5, SearchConfig(warmup_epochs=1, warmup_until=0.0, top_n=8, eval_masks=8,
                                                  ablation=abl), out=tmp / f"s5{abl}.pt")
-        out[f"search_k5_{abl}"] = {"result": _digest(r5.to_dict()), "rows": _sha(r5.rows),
+        out[f"search_k5_{abl}"] = {"result": _digest(r5.to_dict()), "rows": _digest(r5.rows),
                                    "file": _file(tmp / f"s5{abl}.pt")}
 
     for kind in ("concat_mlp", "embracenet"):
