@@ -11,19 +11,8 @@ import shlex
 import sys
 from dataclasses import replace
 
+from mro_core.cli import numbers as N
 from mro_core.cli.common import UsageError, add_data_args, add_search_args, add_train_args, print_json, request_of
-
-
-def _positive(name: str):
-    def parse(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a whole number (got {text!r})") from None
-        if v < 1:
-            raise argparse.ArgumentTypeError(f"{name} must be >= 1 (got {v})")
-        return v
-    return parse
 
 
 def add_study_parsers(sub: argparse._SubParsersAction) -> None:
@@ -37,8 +26,8 @@ def add_study_parsers(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--name", required=True, help="study name: results go to OUT_DIR/study_NAME.{csv,md,html}")
     g.add_argument("--methods", default="full,no_prior_guidance,no_mrg_prior,no_rank_reg,uniform,random_search",
                    help=f"comma-separated, from {', '.join(METHODS)} (default: all but paper)")
-    g.add_argument("--seeds", type=_positive("--seeds"), default=5, help="seeds 0..N-1 (default 5)")
-    g.add_argument("--workers", type=_positive("--workers"), default=1, help="parallel local processes (default 1)")
+    g.add_argument("--seeds", type=N.whole(1, 1000), default=5, help="seeds 0..N-1 (default 5)")
+    g.add_argument("--workers", type=N.whole(1, 256), default=1, help="parallel local processes (default 1)")
     g.add_argument("--executor", choices=("local", "ray"), default="local", help="local process pool or Ray tasks")
     g.add_argument("--address", help="Ray cluster address (with --executor ray; default: a local Ray)")
     g.add_argument("--out-dir", default="results", help="where the study's files go (default results/)")
@@ -54,8 +43,8 @@ def add_quality_args(p: argparse.ArgumentParser) -> None:
     """`mro quality --all-masks`: the stand-alone ground truth of a checkpoint's setting."""
     p.add_argument("--all-masks", action="store_true",
                    help="train EVERY mask alone (k <= 4) with the checkpoint's data and settings; resumable CSV")
-    p.add_argument("--seeds", type=_positive("--seeds"), default=1, help="--all-masks: seeds 0..N-1 (default 1)")
-    p.add_argument("--workers", type=_positive("--workers"), default=1, help="--all-masks: parallel processes")
+    p.add_argument("--seeds", type=N.whole(1, 1000), default=1, help="--all-masks: seeds 0..N-1 (default 1)")
+    p.add_argument("--workers", type=N.whole(1, 256), default=1, help="--all-masks: parallel processes")
     p.add_argument("--out", help="--all-masks: the CSV (default results/ground_truth.csv)")
     p.add_argument("--rank", nargs="+", metavar="CKPT",
                    help="--all-masks: also rank these checkpoints (same setting) against the stand-alone table")

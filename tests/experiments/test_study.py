@@ -51,8 +51,8 @@ def test_bad_studies_are_refused():
 
 @pytest.mark.parametrize("args, msg", [
     (["--methods", "full,bogus"], "unknown method"),
-    (["--seeds", "0"], "--seeds must be >= 1"),
-    (["--seeds", "x"], "--seeds must be a whole number"),
+    (["--seeds", "0"], "argument --seeds: must be a whole number from 1 to 1000 (got 0)"),
+    (["--seeds", "x"], "argument --seeds: must be a whole number"),
 ])
 def test_study_cli_bad_input_is_one_line_exit_2(args, msg, capsys, tmp_path):
     with pytest.raises(SystemExit) as e:
