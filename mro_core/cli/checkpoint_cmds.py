@@ -133,6 +133,9 @@ def cmd_quality(a: argparse.Namespace) -> int:
         from mro_core.cli.study_cmds import cmd_quality_all
 
         return cmd_quality_all(a)
+    if a.out or a.rank:
+        raise UsageError(f"{'--out' if a.out else '--rank'} is for `mro quality --all-masks`; plain `mro quality` "
+                         "prints its table (add --json for a document)")
     from mro_core.training.checkpoint import load_checkpoint
     from mro_core.measure.quality import supernet_quality
 

@@ -58,6 +58,16 @@ def cmd_study(a: argparse.Namespace) -> int:
     from mro_core.experiments.study import StudySpec, run_study, summarize, write_report
 
     methods = tuple(m.strip() for m in a.methods.split(",") if m.strip())
+    gt = None
+    if a.ground_truth:  # read now, not after hours of searches
+        from pathlib import Path
+
+        if not Path(a.ground_truth).is_file():
+            raise UsageError(f"--ground-truth {a.ground_truth} does not exist; make it with "
+                             "`mro quality --all-masks --out FILE.csv`")
+        gt = read_rows(a.ground_truth, lambda r: (str(r["mask"]), int(r["seed"])))
+        if not gt:
+            raise UsageError(f"--ground-truth {a.ground_truth} has no rows")
     req = request_of(a)
     preset = req.get_preset()
     ds, desc = req.load_data()
@@ -85,7 +95,6 @@ def cmd_study(a: argparse.Namespace) -> int:
     planted = None
     if ds.planted_paths and a.hit_rate != "off":
         planted = PathSpace.to_bits(PathSpace(ds.modalities).parse(list(ds.planted_paths)))
-    gt = read_rows(a.ground_truth) if a.ground_truth else None
     summary = summarize(rows, name=a.name, metric=metric, planted=planted, ground_truth=gt)
     files = write_report(summary, a.out_dir, command="mro " + shlex.join(a.argv))
     if a.json:
