@@ -188,7 +188,8 @@ TORCH_COMMANDS = frozenset({"data", "train", "search", "table", "eval", "flops",
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """The ``mro`` command; an interrupt at any moment (even while torch imports) is one line."""
+    """The ``mro`` command; returns the exit code (2 for any bad input, usage errors included, never
+    ``SystemExit``); an interrupt at any moment (even while torch imports) is one line."""
     try:
         return _main(argv)
     except KeyboardInterrupt:
@@ -222,7 +223,10 @@ def _parse_shielded(argv: list[str]) -> tuple[argparse.Namespace | None, bool]:
 
 def _main(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    a, interrupted = _parse_shielded(argv)
+    try:
+        a, interrupted = _parse_shielded(argv)
+    except SystemExit as e:  # argparse: a usage error (its one line is printed), --help, --version
+        return e.code if isinstance(e.code, int) else 0 if e.code is None else 2
     if interrupted:
         raise KeyboardInterrupt
     a.argv = argv
