@@ -250,9 +250,36 @@ class RunStore(RunLog, RunOwnership):
             if (v is None and col != "created") or (isinstance(v, (int, float)) and not isinstance(v, bool)):
                 continue
             raise self._damaged(d["id"], col, f"{v!r} where a number belongs")
+        if d["checkpoint"] is not None:
+            d["checkpoint"] = self._located(str(d["checkpoint"]))
         rec = RunRecord(**d)
         status, error = self._effective(rec, now)
         return dataclasses.replace(rec, effective_status=status, effective_error=error)
+
+    # -- paths inside the workspace ----------------------------------------------------------------
+    # A checkpoint inside the workspace is stored relative to it, so a copied or moved workspace
+    # (an archive, another machine) still finds its files; records always carry absolute paths.
+    def _portable(self, path: str | os.PathLike[str]) -> str:
+        p = Path(os.path.abspath(path))
+        try:
+            return p.relative_to(Path(os.path.abspath(self.workspace))).as_posix()
+        except ValueError:
+            return str(p)  # outside the workspace (`mro search --out`): kept as given
+
+    def _located(self, stored: str) -> str:
+        """The absolute path of a stored checkpoint path. An absolute path that no longer exists
+        (a workspace of an older MRO, copied elsewhere) is looked for under this workspace by its
+        trailing components (``<run id>/search.pt``)."""
+        ws = Path(os.path.abspath(self.workspace))
+        p = Path(stored)
+        if not p.is_absolute():
+            return str(ws / p)
+        if not p.exists():
+            for i in range(1, len(p.parts) - 1):  # longest suffix first, at least two components
+                cand = ws.joinpath(*p.parts[i:])
+                if cand.exists():
+                    return str(cand)
+        return str(p)
 
     def get_run(self, run_id: str) -> RunRecord:
         """The run with this id.
@@ -326,6 +353,8 @@ class RunStore(RunLog, RunOwnership):
             if not (0.0 <= p <= 1.0) or math.isnan(p):
                 raise ValueError(f"progress must be a fraction in [0, 1] (got {fields['progress']})")
             fields["progress"] = p
+        if fields.get("checkpoint") is not None:
+            fields["checkpoint"] = self._portable(fields["checkpoint"])
         values = {
             k: (to_json(v, f"run {k}") if k in _JSON_COLUMNS and v is not None else v) for k, v in fields.items()
         }
