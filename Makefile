@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8501
 
-.PHONY: run test venv demo-checkpoint screenshots bench docker-check clean
+.PHONY: run test test-slow test-all venv demo-checkpoint screenshots bench docker-check clean
 
 venv: $(STAMP)
 
@@ -21,7 +21,15 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 run: $(STAMP)
 	$(BIN)/streamlit run app/main.py --server.address $(HOST) --server.port $(PORT)
 
+# The fast suite (unit, AppTest, real-process and browser tests); checks marked `slow` (longer
+# training runs, torchrun, Ray) are `make test-slow`, and CI runs both.
 test: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -m slow
+
+test-all: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 demo-checkpoint: $(STAMP)

@@ -26,6 +26,7 @@ from mro_core.config import ModelConfig, SearchConfig, TrainConfig, to_dict
 from mro_core.data.base import MultimodalDataset
 from mro_core.metrics import REGRESSION_TABLE_HEADERS, REGRESSION_TABLE_METRICS
 from mro_core.paths import PathSpace
+from mro_core.provenance import code_version, stamp_line
 from mro_core.search.run import run_search
 
 log = logging.getLogger(__name__)
@@ -176,17 +177,21 @@ def render(rows: Sequence[dict], key: str, key_header: str, task: str, *, with_r
         md.append("| " + " | ".join(_fmt(c, r.get(c), r.get(f"{c}_std")) for c in cols) + " |")
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(cols + [f"{c}_std" for c in cols[2:]] + ["seeds"])
+    w.writerow(cols + [f"{c}_std" for c in cols[2:]] + ["seeds", "code_version"])
     for r in rows:
-        w.writerow([r.get(c) for c in cols] + [r.get(f"{c}_std") for c in cols[2:]] + [r.get("seeds")])
+        w.writerow([r.get(c) for c in cols] + [r.get(f"{c}_std") for c in cols[2:]] + [r.get("seeds"), code_version()])
     return "\n".join(md) + "\n", buf.getvalue()
 
 
 def run_table(suite: str, ds: MultimodalDataset, model_cfg: ModelConfig, train_cfg: TrainConfig,
               search_cfg: SearchConfig, *, seeds: Sequence[int], workdir: Path, pick: str = "best",
               store: Any = None, on_row: Callable[[dict], None] | None = None,
-              only: Sequence[str] | None = None) -> dict:
-    """Run a suite (``table5`` or ``table4``) over ``seeds``; returns rows, Markdown and CSV."""
+              only: Sequence[str] | None = None, command: str | None = None) -> dict:
+    """Run a suite (``table5`` or ``table4``) over ``seeds``; returns rows, Markdown and CSV.
+
+    The Markdown ends with :func:`mro_core.provenance.stamp_line` (the search code and
+    ``command``), and every CSV row carries ``code_version``, so a shipped table says which search
+    code made it."""
     if suite not in ("table5", "table4"):
         raise ValueError(f"unknown suite {suite!r}; choose table5 or table4")
     workdir.mkdir(parents=True, exist_ok=True)
@@ -196,5 +201,6 @@ def run_table(suite: str, ds: MultimodalDataset, model_cfg: ModelConfig, train_c
     rows = aggregate(per_seed, key)
     # Table 5 also shows each search's final rho (a column the paper's Table 5 does not have)
     md, csv_text = render(rows, key, head, ds.task, with_rho=True)
-    return {"suite": suite, "seeds": list(seeds), "pick": pick, "rows": rows, "per_seed": per_seed,
+    md += "\n" + stamp_line(command) + "\n"
+    return {"code_version": code_version(), "suite": suite, "seeds": list(seeds), "pick": pick, "rows": rows, "per_seed": per_seed,
             "markdown": md, "csv": csv_text}
