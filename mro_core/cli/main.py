@@ -25,7 +25,7 @@ from mro_core.cli.common import (
     add_train_args,
 )
 from mro_core.cli.data_cmds import add_bench_memory_args, add_data_inspect_args
-from mro_core.cli.provenance_cmds import cmd_provenance
+from mro_core.cli.provenance_cmds import cmd_provenance, cmd_results
 from mro_core.cli.run_cmds import cmd_runs, cmd_search, cmd_table
 from mro_core.cli.study_cmds import add_quality_args, add_study_parsers
 from mro_core.cli.train_cmds import cmd_data, cmd_train
@@ -163,6 +163,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="exit 1 when any file came from other search code")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_provenance)
+
+    p = sub.add_parser("results", help="regenerate every shipped artefact that is stale (make results)")
+    p.add_argument("--steps", help="comma-separated steps (default all; see --list)")
+    p.add_argument("--list", action="store_true", help="show each step, whether it is stale, and its run time")
+    p.add_argument("--force", action="store_true", help="rerun the steps even where current")
+    p.set_defaults(func=cmd_results)
     return ap
 
 
@@ -190,7 +196,7 @@ def _check_outputs(a: argparse.Namespace) -> None:
 
 
 TORCH_COMMANDS = frozenset({"data", "train", "search", "table", "eval", "flops", "quality", "bench", "demo", "study",
-                            "provenance"})
+                            "provenance", "results"})
 """Commands that import torch; ``runs`` does not (listing a workspace stays fast)."""
 
 

@@ -1,58 +1,24 @@
 """``mro provenance FILE...``: which search code made each checkpoint or result file, and whether
-it is this installation's (:mod:`mro_core.provenance`)."""
+it is this installation's (:mod:`mro_core.provenance`); ``mro results``: regenerate the stale
+shipped artefacts (:mod:`mro_core.experiments.results`)."""
 
 from __future__ import annotations
 
 import argparse
-import csv
 from pathlib import Path
 
-from mro_core.cli.common import UsageError, print_json
-
-
-def recorded_version(path: Path) -> str | None:
-    """The search code version ``path`` records: a checkpoint's field, a CSV's ``code_version``
-    column (its rows must agree), or a text file's stamp line; ``None`` when it records none."""
-    from mro_core.provenance import read_stamp
-
-    if not path.is_file():
-        raise UsageError(f"no such file: {path}; name a checkpoint (.pt) or a result file (.md, .csv, .html, .json)")
-    if path.suffix == ".pt":
-        from mro_core.training.checkpoint import load_checkpoint
-
-        return load_checkpoint(path).code_version
-    try:
-        text = path.read_text()
-    except UnicodeDecodeError:
-        raise UsageError(f"{path} is neither a checkpoint (.pt) nor a text result file") from None
-    if path.suffix == ".csv":
-        versions = {r.get("code_version") or "unknown" for r in csv.DictReader(text.splitlines())}
-        if len(versions) > 1:
-            return "mixed:" + ",".join(sorted(versions))
-        if versions:
-            return versions.pop()
-    return read_stamp(text)
-
-
-def note_if_stale(ckpt, path: str | Path) -> None:
-    """One ``mro: note:`` line on stderr when a checkpoint came from other search code."""
-    import sys
-
-    from mro_core.provenance import describe
-
-    note = describe(ckpt.code_version, str(path))
-    if note:
-        print(f"mro: note: {note}", file=sys.stderr)
+from mro_core.cli.common import print_json
 
 
 def cmd_provenance(a: argparse.Namespace) -> int:
-    from mro_core.provenance import code_version, describe
+    from mro_core.experiments.results import recorded_version
+    from mro_core.provenance import UNKNOWN, code_version, describe
 
     rows = []
     for name in a.files:
         v = recorded_version(Path(name))
-        rows.append({"file": name, "code_version": v or "unknown", "current": describe(v, name) is None,
-                     "note": describe(v, name)})
+        note = describe(v, name)
+        rows.append({"file": name, "code_version": v or UNKNOWN, "current": note is None, "note": note})
     if a.json:
         print_json({"code_version": code_version(), "files": rows})
     else:
@@ -60,3 +26,20 @@ def cmd_provenance(a: argparse.Namespace) -> int:
         for r in rows:
             print(f"{r['file']}: this search code" if r["current"] else r["note"])
     return 1 if a.check and not all(r["current"] for r in rows) else 0
+
+
+def cmd_results(a: argparse.Namespace) -> int:
+    from mro_core.experiments.results import recorded_version, run_steps, select, stale_outputs
+
+    steps = select([s for s in (a.steps or "").split(",") if s])
+    root = Path.cwd()
+    if a.list:
+        total = 0.0
+        for s in steps:
+            stale = stale_outputs(s, root, recorded_version)
+            total += s.minutes if stale else 0
+            print(f"{s.name:13s} {'STALE' if stale else 'current':7s} ~{s.minutes:>4g} min  {s.command}")
+        print(f"to regenerate: about {total:g} min on 2 CPU cores")
+        return 0
+    run_steps(steps, root, recorded_version, force=a.force)
+    return 0
