@@ -11,19 +11,8 @@ import shlex
 import sys
 from dataclasses import replace
 
+from mro_core.cli import numbers as N
 from mro_core.cli.common import UsageError, add_data_args, add_search_args, add_train_args, print_json, request_of
-
-
-def _positive(name: str):
-    def parse(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a whole number (got {text!r})") from None
-        if v < 1:
-            raise argparse.ArgumentTypeError(f"{name} must be >= 1 (got {v})")
-        return v
-    return parse
 
 
 def add_study_parsers(sub: argparse._SubParsersAction) -> None:
@@ -37,8 +26,8 @@ def add_study_parsers(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--name", required=True, help="study name: results go to OUT_DIR/study_NAME.{csv,md,html}")
     g.add_argument("--methods", default="full,no_prior_guidance,no_mrg_prior,no_rank_reg,uniform,random_search",
                    help=f"comma-separated, from {', '.join(METHODS)} (default: all but paper)")
-    g.add_argument("--seeds", type=_positive("--seeds"), default=5, help="seeds 0..N-1 (default 5)")
-    g.add_argument("--workers", type=_positive("--workers"), default=1, help="parallel local processes (default 1)")
+    g.add_argument("--seeds", type=N.whole(1, 1000), default=5, help="seeds 0..N-1 (default 5)")
+    g.add_argument("--workers", type=N.whole(1, 256), default=1, help="parallel local processes (default 1)")
     g.add_argument("--executor", choices=("local", "ray"), default="local", help="local process pool or Ray tasks")
     g.add_argument("--address", help="Ray cluster address (with --executor ray; default: a local Ray)")
     g.add_argument("--out-dir", default="results", help="where the study's files go (default results/)")
@@ -54,8 +43,8 @@ def add_quality_args(p: argparse.ArgumentParser) -> None:
     """`mro quality --all-masks`: the stand-alone ground truth of a checkpoint's setting."""
     p.add_argument("--all-masks", action="store_true",
                    help="train EVERY mask alone (k <= 4) with the checkpoint's data and settings; resumable CSV")
-    p.add_argument("--seeds", type=_positive("--seeds"), default=1, help="--all-masks: seeds 0..N-1 (default 1)")
-    p.add_argument("--workers", type=_positive("--workers"), default=1, help="--all-masks: parallel processes")
+    p.add_argument("--seeds", type=N.whole(1, 1000), default=1, help="--all-masks: seeds 0..N-1 (default 1)")
+    p.add_argument("--workers", type=N.whole(1, 256), default=1, help="--all-masks: parallel processes")
     p.add_argument("--out", help="--all-masks: the CSV (default results/ground_truth.csv)")
     p.add_argument("--rank", nargs="+", metavar="CKPT",
                    help="--all-masks: also rank these checkpoints (same setting) against the stand-alone table")
@@ -69,6 +58,16 @@ def cmd_study(a: argparse.Namespace) -> int:
     from mro_core.experiments.study import StudySpec, run_study, summarize, write_report
 
     methods = tuple(m.strip() for m in a.methods.split(",") if m.strip())
+    gt = None
+    if a.ground_truth:  # read now, not after hours of searches
+        from pathlib import Path
+
+        if not Path(a.ground_truth).is_file():
+            raise UsageError(f"--ground-truth {a.ground_truth} does not exist; make it with "
+                             "`mro quality --all-masks --out FILE.csv`")
+        gt = read_rows(a.ground_truth, lambda r: (str(r["mask"]), int(r["seed"])))
+        if not gt:
+            raise UsageError(f"--ground-truth {a.ground_truth} has no rows")
     req = request_of(a)
     preset = req.get_preset()
     ds, desc = req.load_data()
@@ -96,7 +95,6 @@ def cmd_study(a: argparse.Namespace) -> int:
     planted = None
     if ds.planted_paths and a.hit_rate != "off":
         planted = PathSpace.to_bits(PathSpace(ds.modalities).parse(list(ds.planted_paths)))
-    gt = read_rows(a.ground_truth) if a.ground_truth else None
     summary = summarize(rows, name=a.name, metric=metric, planted=planted, ground_truth=gt)
     files = write_report(summary, a.out_dir, command="mro " + shlex.join(a.argv))
     if a.json:

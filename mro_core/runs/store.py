@@ -151,6 +151,31 @@ class RunStore(RunLog, RunOwnership):
                 ) from e
         super().__init__(db, busy_timeout, readonly)
 
+    @classmethod
+    def for_reading(cls, workspace: str | os.PathLike[str] = DEFAULT_WORKSPACE) -> RunStore | None:
+        """The store of ``workspace`` opened read-only, for commands that only read (``mro runs
+        list|show``): a read never creates a folder or a database and works on a full disk.
+
+        Returns:
+            The store, or None when the folder exists but holds no store yet (no runs).
+
+        Raises:
+            StoreError: the folder does not exist (a typo, most likely), or the store cannot be read.
+        """
+        ws = Path(workspace)
+        if not ws.is_dir():
+            what = "is a file, not a folder" if ws.exists() else "does not exist"
+            raise StoreError(f"run workspace {ws} {what}; pass --workspace the folder your runs are in "
+                             "(default runs/)")
+        if not (ws / DB_NAME).is_file():
+            return None
+        try:
+            return cls(ws, readonly=True)
+        except StoreError as e:
+            if "cannot be upgraded there" not in str(e) or not os.access(ws, os.W_OK):
+                raise
+            return cls(ws)  # an older schema in a writable folder: upgraded once, as any open would
+
     def __enter__(self) -> RunStore:
         return self
 

@@ -193,7 +193,7 @@ CASES = [
     ("resume a done run", ["runs", "resume", "{done_id}", "--workspace", "{damaged_ws}"], "is already done"),
     ("store file damaged", ["runs", "list", "--workspace", "{broken_ws}"], "database disk image is malformed"),
     ("store file is not a store", ["runs", "list", "--workspace", "{text_ws}"], "not an MRO run store"),
-    ("bad lr", ["train", *TINY, "--lr", "-1", "--out", "{dir}/x.pt"], "'lr' must be > 0"),
+    ("bad lr", ["train", *TINY, "--lr", "-1", "--out", "{dir}/x.pt"], "argument --lr: must be a finite number > 0 (got -1)"),
     ("batch vs heads", ["train", *TINY, "--d-model", "10", "--out", "{dir}/x.pt"], "divisible"),
     ("synthetic planted", ["data", "synthetic", "--planted", "T->Q", "--out", "{dir}/s.npz"], "unknown path"),
     ("synthetic min len", ["data", "synthetic", "--min-len", "2", "--out", "{dir}/s.npz"], "min_len"),
