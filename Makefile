@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8501
 
-.PHONY: run test venv demo-checkpoint screenshots bench docker-check clean
+.PHONY: run test test-slow test-all results venv demo-checkpoint screenshots bench docker-check clean
 
 venv: $(STAMP)
 
@@ -21,11 +21,24 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 run: $(STAMP)
 	$(BIN)/streamlit run app/main.py --server.address $(HOST) --server.port $(PORT)
 
+# The fast suite (unit, AppTest, real-process and browser tests); checks marked `slow` (longer
+# training runs, torchrun, Ray) are `make test-slow`, and CI runs both.
 test: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -m slow
+
+test-all: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 demo-checkpoint: $(STAMP)
 	$(BIN)/mro search --dataset synthetic --preset demo --seed 0 --device cpu --workspace runs --name demo --out checkpoints/demo.pt
+
+# Every shipped artefact (demo checkpoint, tables, studies, ground truth) that did not come from
+# this search code, regenerated (`mro results --list` shows the plan and its run time).
+results: $(STAMP)
+	$(BIN)/mro results
 
 screenshots: $(STAMP)
 	MRO_UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/e2e

@@ -162,6 +162,10 @@ def cmd_demo(a: argparse.Namespace) -> int:
     from mro_core.paths import PathSpace
 
     ckpt = load_checkpoint(a.checkpoint)
+    from mro_core.provenance import describe
+
+    if note := describe(ckpt.code_version, str(a.checkpoint)):
+        print(f"Note: {note}.\n")
     space = PathSpace(ckpt.model_config.modalities)
     rows = ckpt.mask_table or []
     if not rows:

@@ -26,6 +26,7 @@ from mro_core.cli.common import (
     add_train_args,
 )
 from mro_core.cli.data_cmds import add_bench_memory_args, add_data_inspect_args
+from mro_core.cli.provenance_cmds import cmd_provenance, cmd_results
 from mro_core.cli.run_cmds import cmd_runs, cmd_search, cmd_table
 from mro_core.cli.study_cmds import add_quality_args, add_study_parsers
 from mro_core.cli.train_cmds import cmd_data, cmd_train
@@ -157,6 +158,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT))
     p.add_argument("--top", type=N.whole(1, 10**6), default=10)
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("provenance", help="which search code made checkpoints and result files; stale ones named")
+    p.add_argument("files", nargs="+", help="checkpoints (.pt) and result files (.md, .csv, .html, .json)")
+    p.add_argument("--check", action="store_true", help="exit 1 when any file came from other search code")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_provenance)
+
+    p = sub.add_parser("results", help="regenerate every shipped artefact that is stale (make results)")
+    p.add_argument("--steps", help="comma-separated steps (default all; see --list)")
+    p.add_argument("--list", action="store_true", help="show each step, whether it is stale, and its run time")
+    p.add_argument("--force", action="store_true", help="rerun the steps even where current")
+    p.set_defaults(func=cmd_results)
     return ap
 
 
@@ -183,7 +196,8 @@ def _check_outputs(a: argparse.Namespace) -> None:
         check_output_path(Path(out).with_suffix(".md") if a.command == "table" else out)
 
 
-TORCH_COMMANDS = frozenset({"data", "train", "search", "table", "eval", "flops", "quality", "bench", "demo", "study"})
+TORCH_COMMANDS = frozenset({"data", "train", "search", "table", "eval", "flops", "quality", "bench", "demo", "study",
+                            "provenance", "results"})
 """Commands that import torch; ``runs`` does not (listing a workspace stays fast)."""
 
 

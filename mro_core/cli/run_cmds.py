@@ -163,7 +163,7 @@ def cmd_table(a: argparse.Namespace) -> int:
     mcfg = req.model_config(preset, ds)
     seeds = [tcfg.seed + i for i in range(a.seeds)]
     doc = run_table(a.suite, ds, mcfg, tcfg, scfg, seeds=seeds, workdir=Path(a.workspace) / f"{a.suite}-tables",
-                    pick=a.pick, store=store)
+                    pick=a.pick, store=store, command=" ".join(["mro", *a.argv]) if a.argv else None)
     out = Path(a.out) if a.out else None
     if out:
         atomic_write_text(out.with_suffix(".md"), doc["markdown"])

@@ -26,6 +26,7 @@ from mro_core.config import ModelConfig, SearchConfig, TrainConfig, to_dict
 from mro_core.data.base import MultimodalDataset
 from mro_core.metrics import REGRESSION_TABLE_HEADERS, REGRESSION_TABLE_METRICS
 from mro_core.paths import PathSpace
+from mro_core.provenance import code_version, stamp_line
 from mro_core.search.run import run_search
 
 log = logging.getLogger(__name__)
@@ -47,13 +48,25 @@ HEADERS = {"mae": "MAE", "corr": "Corr", "acc7": "Acc-7", "acc2": "Acc-2", "f1":
 HEADERS.update(REGRESSION_TABLE_HEADERS)
 
 
-def _pick_metrics(res: Any, pick: str) -> tuple[str, dict, float]:
+TRAINED_ALONE = "test, trained alone"
+SHARED = "test, shared weights"
+
+
+def finetuned_label(epochs: int) -> str:
+    return f"test, fine-tuned alone {epochs} ep."
+
+
+def _pick_metrics(res: Any, pick: str) -> tuple[str, dict, float, str]:
+    """The pick's mask, its test metrics (fine-tuned ones when that pick was fine-tuned), MFLOPs,
+    and which of the two the row reports (its ``split`` label)."""
     p = res.picks.get(pick) or {}
     if "mask" not in p:
         p = res.picks["best"]
         log.warning("pick %r unavailable (%s); reporting 'best'", pick, res.picks.get(pick, {}).get("error"))
-    test = (res.finetune or {}).get("finetuned_test") if res.finetune and res.finetune["mask"] == p["mask"] else None
-    return p["mask"], test or p["test"], float(p["mflops"])
+    ft = res.finetune if res.finetune and res.finetune["mask"] == p["mask"] else None
+    if ft and ft.get("finetuned_test"):
+        return p["mask"], ft["finetuned_test"], float(p["mflops"]), finetuned_label(int(ft["epochs"]))
+    return p["mask"], p["test"], float(p["mflops"]), SHARED
 
 
 def _rho(res: Any) -> dict:
@@ -87,7 +100,7 @@ def table5_rows(ds: MultimodalDataset, model_cfg: ModelConfig, train_cfg: TrainC
         log.info("Table 5, seed %d: %s", seed, name)
         if kind == "baseline":
             r = train_baseline(ds, arg, model_cfg, tcfg)
-            rows.append({"model": name, "mask": "-", **r["test"], "mflops": r["mflops"]})
+            rows.append({"model": name, "mask": "-", "split": TRAINED_ALONE, **r["test"], "mflops": r["mflops"]})
         elif kind == "cmt":
             full = space.full_mask()
             ck = train_supernet(ds, model_cfg, tcfg, out=workdir / f"cmt-s{seed}.pt", fixed_mask=full,
@@ -97,7 +110,7 @@ def table5_rows(ds: MultimodalDataset, model_cfg: ModelConfig, train_cfg: TrainC
             model = build_model(ck).to(resolve_device(tcfg.device))
             test = evaluate_masks(model, ds.splits["test"], [full], device=resolve_device(tcfg.device))[0]
             mf = flops_of(flops_table(model.cpu(), ds.seq_lens, [full]), space, full)
-            rows.append({"model": name, "mask": PathSpace.to_bits(full), **test, "mflops": mf})
+            rows.append({"model": name, "mask": PathSpace.to_bits(full), "split": TRAINED_ALONE, **test, "mflops": mf})
         else:
             scfg = replace(search_cfg, ablation=arg)
             rid = _record(store, f"table5 {name} s{seed}", {"search": to_dict(scfg), "train": to_dict(tcfg),
@@ -105,8 +118,8 @@ def table5_rows(ds: MultimodalDataset, model_cfg: ModelConfig, train_cfg: TrainC
             res = run_search(ds, model_cfg, tcfg, scfg, out=workdir / f"{arg}-s{seed}.pt", store=store, run_id=rid)
             if store is not None:
                 store.finish(rid, "done", result=res.to_dict())
-            mask, test, mf = _pick_metrics(res, pick)
-            rows.append({"model": name, "mask": mask, **test, "mflops": mf, **_rho(res)})
+            mask, test, mf, split = _pick_metrics(res, pick)
+            rows.append({"model": name, "mask": mask, "split": split, **test, "mflops": mf, **_rho(res)})
         rows[-1].pop("loss", None)
     return rows
 
@@ -127,9 +140,9 @@ def table4_rows(ds: MultimodalDataset, model_cfg: ModelConfig, train_cfg: TrainC
         res = run_search(ds, model_cfg, tcfg, scfg, out=workdir / f"rank-{loss}-s{seed}.pt", store=store, run_id=rid)
         if store is not None:
             store.finish(rid, "done", result=res.to_dict())
-        mask, test, mf = _pick_metrics(res, pick)
-        test.pop("loss", None)
-        rows.append({"loss_function": {"linf": "L_inf"}.get(loss, loss.upper()), "mask": mask, **test,
+        mask, test, mf, split = _pick_metrics(res, pick)
+        test = {k: v for k, v in test.items() if k != "loss"}
+        rows.append({"loss_function": {"linf": "L_inf"}.get(loss, loss.upper()), "mask": mask, "split": split, **test,
                      "mflops": mf, **_rho(res)})
     return rows
 
@@ -143,9 +156,11 @@ def aggregate(per_seed: Sequence[Sequence[dict]], key: str) -> list[dict]:
         masks = Counter(r["mask"] for r in rows)
         base["mask"] = masks.most_common(1)[0][0] if len(masks) == 1 else " / ".join(
             f"{m} x{c}" for m, c in masks.most_common())
+        splits = Counter(str(r.get("split", "")) for r in rows)
+        base["split"] = " / ".join(splits)
         for col in rows[0]:
             vals = [r[col] for r in rows if isinstance(r.get(col), (int, float)) and r.get(col) is not None]
-            if col in (key, "mask") or not vals:
+            if col in (key, "mask", "split") or not vals:
                 continue
             base[col] = statistics.fmean(vals)
             if len(vals) > 1:
@@ -169,24 +184,28 @@ def _fmt(col: str, v: Any, std: Any = None) -> str:
 
 def render(rows: Sequence[dict], key: str, key_header: str, task: str, *, with_rho: bool) -> tuple[str, str]:
     """(Markdown, CSV) of aggregated rows. Accuracies and F1 in percent, as in the paper."""
-    cols = [key, "mask", *METRIC_COLUMNS[task], "mflops"] + (["rho", "rho_step"] if with_rho else [])
-    heads = [key_header, "Subnet Mask" if key == "model" else "Attention Mask"] + [HEADERS[c] for c in cols[2:]]
+    cols = [key, "mask", "split", *METRIC_COLUMNS[task], "mflops"] + (["rho", "rho_step"] if with_rho else [])
+    heads = [key_header, "Subnet Mask" if key == "model" else "Attention Mask", "Reported on"] + [HEADERS[c] for c in cols[3:]]
     md = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
     for r in rows:
         md.append("| " + " | ".join(_fmt(c, r.get(c), r.get(f"{c}_std")) for c in cols) + " |")
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(cols + [f"{c}_std" for c in cols[2:]] + ["seeds"])
+    w.writerow(cols + [f"{c}_std" for c in cols[3:]] + ["seeds", "code_version"])
     for r in rows:
-        w.writerow([r.get(c) for c in cols] + [r.get(f"{c}_std") for c in cols[2:]] + [r.get("seeds")])
+        w.writerow([r.get(c) for c in cols] + [r.get(f"{c}_std") for c in cols[3:]] + [r.get("seeds"), code_version()])
     return "\n".join(md) + "\n", buf.getvalue()
 
 
 def run_table(suite: str, ds: MultimodalDataset, model_cfg: ModelConfig, train_cfg: TrainConfig,
               search_cfg: SearchConfig, *, seeds: Sequence[int], workdir: Path, pick: str = "best",
               store: Any = None, on_row: Callable[[dict], None] | None = None,
-              only: Sequence[str] | None = None) -> dict:
-    """Run a suite (``table5`` or ``table4``) over ``seeds``; returns rows, Markdown and CSV."""
+              only: Sequence[str] | None = None, command: str | None = None) -> dict:
+    """Run a suite (``table5`` or ``table4``) over ``seeds``; returns rows, Markdown and CSV.
+
+    The Markdown ends with :func:`mro_core.provenance.stamp_line` (the search code and
+    ``command``), and every CSV row carries ``code_version``, so a shipped table says which search
+    code made it."""
     if suite not in ("table5", "table4"):
         raise ValueError(f"unknown suite {suite!r}; choose table5 or table4")
     workdir.mkdir(parents=True, exist_ok=True)
@@ -196,5 +215,6 @@ def run_table(suite: str, ds: MultimodalDataset, model_cfg: ModelConfig, train_c
     rows = aggregate(per_seed, key)
     # Table 5 also shows each search's final rho (a column the paper's Table 5 does not have)
     md, csv_text = render(rows, key, head, ds.task, with_rho=True)
-    return {"suite": suite, "seeds": list(seeds), "pick": pick, "rows": rows, "per_seed": per_seed,
+    md += "\n" + stamp_line(command) + "\n"
+    return {"code_version": code_version(), "suite": suite, "seeds": list(seeds), "pick": pick, "rows": rows, "per_seed": per_seed,
             "markdown": md, "csv": csv_text}

@@ -23,6 +23,7 @@ from typing import Any
 import torch
 
 from mro_core.config import ModelConfig, TrainConfig, from_dict, to_dict
+from mro_core.provenance import UNKNOWN, code_version
 
 FORMAT = "mro-checkpoint"
 VERSION = 1
@@ -48,6 +49,9 @@ class Checkpoint:
     rng: dict | None = None
     prior: dict | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    code_version: str | None = None
+    """The search code that made it (:mod:`mro_core.provenance`); ``None`` = this code, stamped at
+    save; ``"unknown"`` when loaded from a file that recorded none."""
 
     @property
     def complete(self) -> bool:
@@ -70,6 +74,7 @@ class Checkpoint:
             "rng": self.rng,
             "prior": self.prior,
             "extra": self.extra,
+            "code_version": self.code_version or code_version(),
         }
 
 
@@ -175,6 +180,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         rng=raw.get("rng"),
         prior=raw.get("prior"),
         extra=raw.get("extra") or {},
+        code_version=str(raw.get("code_version") or UNKNOWN),
     )
 
 

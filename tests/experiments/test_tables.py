@@ -17,8 +17,8 @@ def test_aggregate_mean_std_and_mask_votes():
     assert row["mae"] == pytest.approx(0.3) and row["mae_std"] == pytest.approx(0.1)
     assert row["mask"] == "011011 x2 / 111111 x1" and row["seeds"] == 3
     md, csv_text = render([row], "model", "Model", "regression", with_rho=False)
-    assert "| X | 011011 x2 / 111111 x1 | 0.300 ± 0.100 |" in md
-    assert csv_text.splitlines()[0].startswith("model,mask,mae")
+    assert "| X | 011011 x2 / 111111 x1 |  | 0.300 ± 0.100 |" in md
+    assert csv_text.splitlines()[0].startswith("model,mask,split,mae")
 
 
 @pytest.mark.slow
@@ -51,4 +51,20 @@ def test_regression_tables_show_acc2_and_f1_in_both_conventions():
     head = md.splitlines()[0]
     assert "Acc-2 (has-0)" in head and "Acc-2 (non-0)" in head and "F1 (has-0)" in head and "F1 (non-0)" in head
     assert "71.00" in md and "74.00" in md
-    assert csv_text.splitlines()[0].split(",")[2:9] == ["mae", "corr", "acc7", "acc2_has0", "f1_has0", "acc2", "f1"]
+    assert csv_text.splitlines()[0].split(",")[3:10] == ["mae", "corr", "acc7", "acc2_has0", "f1_has0", "acc2", "f1"]
+
+
+def test_every_row_says_what_it_reports_and_the_table_its_search_code():
+    """The split label rides through aggregation; the CSV names the code version per row."""
+    from mro_core.experiments.tables import SHARED, TRAINED_ALONE, finetuned_label
+    from mro_core.provenance import code_version
+
+    rows = aggregate([[{"model": "CMT", "mask": "111111", "split": TRAINED_ALONE, "mae": 0.1, "mflops": 2.0},
+                       {"model": "MRO", "mask": "011011", "split": finetuned_label(10), "mae": 0.1, "mflops": 1.0}],
+                      [{"model": "CMT", "mask": "111111", "split": TRAINED_ALONE, "mae": 0.2, "mflops": 2.0},
+                       {"model": "MRO", "mask": "011011", "split": SHARED, "mae": 0.3, "mflops": 1.0}]], "model")
+    md, csv_text = render(rows, "model", "Model", "regression", with_rho=False)
+    assert "| Reported on |" in md.splitlines()[0]
+    assert "| CMT | 111111 | test, trained alone |" in md
+    assert "test, fine-tuned alone 10 ep. / test, shared weights" in md  # seeds that disagree are both named
+    assert all(line.endswith(code_version()) for line in csv_text.splitlines()[1:])

@@ -24,7 +24,8 @@ import numpy as np
 import torch
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "loop_identity.json"
-DROP = {"seconds", "checkpoint", "created", "created_at", "timestamp"}
+DROP = {"seconds", "checkpoint", "created", "created_at", "timestamp", "code_version"}
+"""Keys left out: wall-clock times, paths, and the search code version (changes with the code)."""
 
 
 def _digest(x):
@@ -73,7 +74,7 @@ def differences(got, want, where: str = "") -> list[str]:
 def _file(path: Path) -> dict:
     """Per top-level key of the checkpoint, its contents (tensors as digests: bit for bit)."""
     raw = torch.load(path, weights_only=True)
-    return {k: _digest(v) for k, v in sorted(raw.items())}
+    return {k: _digest(v) for k, v in sorted(raw.items()) if k not in DROP}
 
 
 def fingerprints(tmp: Path) -> dict:

@@ -1,0 +1,45 @@
+"""``mro provenance FILE...``: which search code made each checkpoint or result file, and whether
+it is this installation's (:mod:`mro_core.provenance`); ``mro results``: regenerate the stale
+shipped artefacts (:mod:`mro_core.experiments.results`)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from mro_core.cli.common import print_json
+
+
+def cmd_provenance(a: argparse.Namespace) -> int:
+    from mro_core.experiments.results import recorded_version
+    from mro_core.provenance import UNKNOWN, code_version, describe
+
+    rows = []
+    for name in a.files:
+        v = recorded_version(Path(name))
+        note = describe(v, name)
+        rows.append({"file": name, "code_version": v or UNKNOWN, "current": note is None, "note": note})
+    if a.json:
+        print_json({"code_version": code_version(), "files": rows})
+    else:
+        print(f"this installation's search code: {code_version()}")
+        for r in rows:
+            print(f"{r['file']}: this search code" if r["current"] else r["note"])
+    return 1 if a.check and not all(r["current"] for r in rows) else 0
+
+
+def cmd_results(a: argparse.Namespace) -> int:
+    from mro_core.experiments.results import recorded_version, run_steps, select, stale_outputs
+
+    steps = select([s for s in (a.steps or "").split(",") if s])
+    root = Path.cwd()
+    if a.list:
+        total = 0.0
+        for s in steps:
+            stale = stale_outputs(s, root, recorded_version)
+            total += s.minutes if stale else 0
+            print(f"{s.name:13s} {'STALE' if stale else 'current':7s} ~{s.minutes:>4g} min  {s.command}")
+        print(f"to regenerate: about {total:g} min on 2 CPU cores")
+        return 0
+    run_steps(steps, root, recorded_version, force=a.force)
+    return 0
