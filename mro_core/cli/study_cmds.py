@@ -116,6 +116,7 @@ def cmd_quality_all(a: argparse.Namespace) -> int:
     from mro_core.paths import PathSpace
 
     ckpt = load_checkpoint(a.checkpoint)
+    others = {str(x): load_checkpoint(x) for x in a.rank or []}  # read now, not after the training
     space = PathSpace(ckpt.model_config.modalities)
     if space.num_masks > 4096:
         raise UsageError(f"--all-masks trains every mask alone; k = {space.k} has {space.num_masks} masks "
@@ -134,8 +135,7 @@ def cmd_quality_all(a: argparse.Namespace) -> int:
     metric, hib = primary_metric(ckpt.model_config.task)
     truth = mean_by_mask(rows, f"valid_{metric}")
     reports = {str(a.checkpoint): ranking_report(truth, checkpoint_rankers(ckpt, masks, metric, hib), higher_is_better=hib)}
-    for extra in a.rank or []:  # more supernets of the same setting, ranked against the same table
-        other = load_checkpoint(extra)
+    for extra, other in others.items():  # more supernets of the same setting, ranked against the same table
         if tuple(other.model_config.modalities) != tuple(ckpt.model_config.modalities):
             raise UsageError(f"--rank {extra}: modalities {list(other.model_config.modalities)} differ from the "
                              f"ground truth's {list(ckpt.model_config.modalities)}")
