@@ -45,6 +45,7 @@ LAYOUTS = {
     "dialoguernn": "MELD, DialogueRNN's 9-tuple (T, A, sentiment labels): context windows, right padding",
     "npz": "generic .npz: right padding where <split>_<m>_len is given, else all-zero rows are padding",
     "synthetic": "planted-routing benchmark (generated): right padding",
+    "mfeat": "UCI Multiple Features (built in): six views, fixed stratified 60/20/20 split, z-scored on train",
 }
 """Layout name -> what it means for padding and labels."""
 
@@ -454,6 +455,10 @@ def inspect_source(name: str, data_path: str | Path | None = None, *, synthetic:
         from mro_core.data.synthetic import make_synthetic
 
         return inspect_dataset(make_synthetic(synthetic or SyntheticConfig()))
+    if name == "mfeat":
+        from mro_core.data.mfeat import load_mfeat
+
+        return inspect_dataset(load_mfeat())
     if data_path is None:
         raise DataError(f"dataset {name!r} needs a data path (a file or the folder holding it)")
     return inspect_path(data_path, name, aligned=aligned, window=window, split_seed=split_seed)
