@@ -86,3 +86,12 @@ def test_cli_inspect(capsys):
     assert d["dataset"] == "mfeat" and d["modalities"] == list(VIEWS) and d["num_classes"] == 10
     assert [s["n"] for s in d["splits"]] == [1200, 400, 400]
     assert main(["data", "inspect", "--dataset", "mfeat", "somefile.npz"]) == 2
+
+
+@pytest.mark.slow
+def test_tiny_search_on_mfeat_runs(tmp_path, capsys):
+    out = tmp_path / "m.pt"
+    assert main(["search", "--dataset", "mfeat", "--preset", "mfeat", "--epochs", "2", "--warmup", "1", "--device", "cpu",
+                 "--d-model", "16", "--workspace", str(tmp_path / "ws"), "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert out.is_file() and "best" in text and "knee" in text
