@@ -29,6 +29,12 @@ def cmd_data_inspect(a: argparse.Namespace) -> int:
         from mro_core.data.synthetic import make_synthetic
 
         ins = inspect_dataset(make_synthetic(request_of(a).synthetic_config()))
+    elif a.dataset == "mfeat":  # built in: no file to name
+        from mro_core.data.mfeat import load_mfeat
+
+        if a.path:
+            raise UsageError(f"--dataset mfeat is built in and reads no file (got {a.path}); drop PATH")
+        ins = inspect_dataset(load_mfeat())
     elif not a.path:
         raise UsageError("`mro data inspect` needs PATH (a data file or its folder)")
     else:

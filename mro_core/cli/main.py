@@ -197,7 +197,7 @@ def _check_outputs(a: argparse.Namespace) -> None:
 
 
 TORCH_COMMANDS = frozenset({"data", "train", "search", "table", "eval", "flops", "quality", "bench", "demo", "study",
-                            "provenance", "results"})
+                            "baselines", "provenance", "results"})
 """Commands that import torch; ``runs`` does not (listing a workspace stays fast)."""
 
 

@@ -38,6 +38,17 @@ def add_study_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_study)
 
+    p = sub.add_parser("baselines", help="logistic regression per view and on all views, Concat+MLP, EmbraceNet, "
+                                         "the pairwise CMT, each trained alone, over seeds (classification)")
+    add_data_args(p)
+    add_train_args(p)
+    add_search_args(p)
+    g = p.add_argument_group("baselines")
+    g.add_argument("--seeds", type=N.whole(1, 1000), default=5, help="seeds 0..N-1 (default 5)")
+    g.add_argument("--out", default="results/baselines", help="writes OUT.md, OUT.csv, OUT_seeds.csv (default results/baselines)")
+    g.add_argument("--workdir", default="runs/baselines", help="the CMT's checkpoints (default runs/baselines)")
+    p.set_defaults(func=cmd_baselines)
+
 
 def add_quality_args(p: argparse.ArgumentParser) -> None:
     """`mro quality --all-masks`: the stand-alone ground truth of a checkpoint's setting."""
@@ -163,3 +174,19 @@ def checkpoint_rankers(ckpt, masks: list[str], metric: str, hib: bool) -> dict[s
     if p:
         rankers["prior (sum of p)"] = {b: sum(pi for pi, bit in zip(p, b) if bit == "1") for b in masks}
     return rankers
+
+
+def cmd_baselines(a: argparse.Namespace) -> int:
+    """`mro baselines`: the baselines over seeds, written as Markdown and CSV with this command."""
+    from mro_core.experiments.baselines import run_baselines
+
+    req = request_of(a)
+    preset = req.get_preset()
+    ds, _ = req.load_data()
+    if ds.task != "classification":
+        raise UsageError(f"`mro baselines` needs a classification dataset; {ds.name!r} is {ds.task}")
+    files = run_baselines(ds, req.model_config(preset, ds), req.train_config(preset), req.search_config(preset),
+                          seeds=a.seeds, out=a.out, workdir=a.workdir, command="mro " + shlex.join(a.argv))
+    for f in files.values():
+        print(f)
+    return 0

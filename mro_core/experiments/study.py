@@ -140,6 +140,10 @@ def run_one(spec: StudySpec, method: str, seed: int, threads: int = 1) -> dict:
         "rank_kendall": "" if last.get("rank_kendall") is None else last["rank_kendall"],
         "path_executions": last.get("path_executions", ""), "epochs": train_cfg.epochs,
         "seconds": round(time.perf_counter() - t0, 1),
+        # the pick trained alone afterwards (--finetune-epochs), beside its shared-weight figures
+        "finetuned_pick": (res.finetune or {}).get("mask", ""),
+        f"finetuned_valid_{metric}": ((res.finetune or {}).get("finetuned_valid") or {}).get(metric, ""),
+        f"finetuned_test_{metric}": ((res.finetune or {}).get("finetuned_test") or {}).get(metric, ""),
     }
 
 
