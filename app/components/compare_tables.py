@@ -28,6 +28,7 @@ from app.services.references_view import (
     references_for,
     run_setting,
 )
+from app.services.provenance_view import file_warning
 from app.services.run_results import PICK_LABELS
 from app.services.text import plotly_text
 
@@ -115,6 +116,10 @@ def table5(runs: list[Any], pick: str, view: CheckpointView | None) -> None:
     suite, src = _suite_rows()
     if suite:
         st.markdown(f"**Baselines and ablations trained alone**: from the {src}")
+        if src.startswith("shipped"):
+            warn = file_warning(SHIPPED_TABLE5)  # the shipped CSV came from other search code
+            if warn:
+                st.warning(warn)
         _show(suite, S.COMPARE_TABLE5 + "_suite")
     st.caption(BASELINES_HOWTO)
     refs = references_for(runs)  # only for chosen runs on mosei / mosi

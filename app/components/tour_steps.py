@@ -13,6 +13,7 @@ from app.services import state as S
 from app.services.checkpoints import DEMO_TOKEN, CheckpointView
 from app.services.metrics_view import display_value, format_mflops, primary
 from app.services.pareto_view import best_under_budget, pareto_front
+from app.services.provenance_view import file_warning
 from app.services.prior_view import DISAGREE, read_prior
 from app.services.routing import ACTIVE_COLOR, INACTIVE_COLOR, routing_svg
 from app.services.tour import GroundTruth, cheapest_within, estimate_vs_alone, into, only, spearman, without
@@ -123,6 +124,9 @@ def step_prior(view: CheckpointView) -> None:
 
 
 def step_ground_truth(view: CheckpointView, gt: GroundTruth) -> None:
+    warn = file_warning(gt.path)  # the ground truth came from other search code
+    if warn:
+        st.warning(warn)
     rows = estimate_vs_alone(view.table, gt)
     if not rows:
         st.info(f"{gt.path.name} shares no masks with the demo's table.")
