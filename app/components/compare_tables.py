@@ -14,6 +14,8 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
+from app.components.large_type import show_chart
+
 from app.components.pareto_chart import PALETTE
 from app.resources import open_store
 from app.services import runs as run_svc
@@ -28,6 +30,7 @@ from app.services.references_view import (
     references_for,
     run_setting,
 )
+from app.services.provenance_view import file_warning
 from app.services.run_results import PICK_LABELS
 from app.services.text import plotly_text
 
@@ -115,6 +118,10 @@ def table5(runs: list[Any], pick: str, view: CheckpointView | None) -> None:
     suite, src = _suite_rows()
     if suite:
         st.markdown(f"**Baselines and ablations trained alone**: from the {src}")
+        if src.startswith("shipped"):
+            warn = file_warning(SHIPPED_TABLE5)  # the shipped CSV came from other search code
+            if warn:
+                st.warning(warn)
         _show(suite, S.COMPARE_TABLE5 + "_suite")
     st.caption(BASELINES_HOWTO)
     refs = references_for(runs)  # only for chosen runs on mosei / mosi
@@ -157,7 +164,7 @@ def _reference_chart(runs: list[Any], pick: str, refs: list[dict]) -> None:
                       yaxis_title=f"{col}{' (%)' if scale != 1.0 else ''}", height=380,
                       legend={"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0},
                       margin={"l": 10, "r": 10, "t": 30, "b": 10})
-    st.plotly_chart(fig, key=S.COMPARE_REF_CHART)
+    show_chart(fig, key=S.COMPARE_REF_CHART)
 
 
 def table4(runs: list[Any], pick: str) -> None:
@@ -180,7 +187,7 @@ def _line_chart(data: list[dict], title: str, y_title: str, key: str, dash: bool
     fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0, "title": None},
                       margin={"l": 10, "r": 10, "t": 50, "b": 10}, height=420)
     fig.update_xaxes(dtick=1 if max(d["epoch"] for d in data) <= 30 else None)  # whole epochs
-    st.plotly_chart(fig, key=key)
+    show_chart(fig, key=key)
 
 
 def curves(runs: list[Any]) -> None:

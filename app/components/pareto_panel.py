@@ -8,6 +8,8 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from app.components.large_type import show_chart
+
 from mro_core.paths import PathSpace
 
 from app.components.pareto_chart import Source, best_caption, pareto_figure
@@ -273,7 +275,7 @@ def _panel(view: CheckpointView, controls: Controls) -> None:
     lines = reference_lines(refs, spec.key)
     fig = pareto_figure(sources, baselines, spec, budget=budget if hi > lo else None, best=best,
                         x_range=x_range, y_range=y_range, references=lines)
-    st.plotly_chart(fig, key=S.PARETO_CHART, on_select=lambda: _on_select(by_id, spec.key),
+    show_chart(fig, key=S.PARETO_CHART, on_select=lambda: _on_select(by_id, spec.key),
                     selection_mode="points")
     _tie_choice(by_id)
     st.markdown(best_caption(best, spec, budget))

@@ -17,6 +17,7 @@ from app.services.prior_view import (
     PriorSnapshot,
     PriorView,
     edge_rows,
+    p_versus_s_text,
     graph_elements,
     next_epoch,
 )
@@ -126,8 +127,12 @@ def prior_tables(space: PathSpace, snap: PriorSnapshot) -> None:
                                         ("gamma", snap.gamma, "alpha, beta, gamma"),
                                         ("Spearman \u03c1", snap.spearman, "Spearman \u03c1"))):
         col.metric(label, f"{v:.3f}" if v is not None else "n/a", help=guide[key])
+    rows = edge_rows(space, snap)
+    why = p_versus_s_text(rows, space)
+    if why:
+        st.caption(why)
     st.dataframe(
-        edge_rows(space, snap),
+        rows,
         hide_index=True,
         column_config={
             "path": "Path",

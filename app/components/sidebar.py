@@ -11,6 +11,7 @@ from app.services import runs as run_svc
 from app.services import settings
 from app.services import state as S
 from app.services.checkpoints import CheckpointView, checkpoint_options
+from app.services.provenance_view import checkpoint_warning, file_warning
 
 
 def show_flash() -> None:
@@ -55,3 +56,17 @@ def checkpoint_sidebar() -> CheckpointView | None:
         return None
     st.sidebar.caption(view.describe())
     return view
+
+
+def provenance_warning(view: CheckpointView) -> None:
+    """One warning line when the open checkpoint came from other search code."""
+    msg = checkpoint_warning(view.ckpt.code_version, view.path)
+    if msg:
+        st.warning(msg)
+
+
+def file_provenance_warning(path) -> None:
+    """One warning line when a shown result file came from other search code."""
+    msg = file_warning(path)
+    if msg:
+        st.warning(msg)

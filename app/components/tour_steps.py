@@ -13,9 +13,24 @@ from app.services import state as S
 from app.services.checkpoints import DEMO_TOKEN, CheckpointView
 from app.services.metrics_view import display_value, format_mflops, primary
 from app.services.pareto_view import best_under_budget, pareto_front
+from app.services.provenance_view import file_warning
 from app.services.prior_view import DISAGREE, read_prior
 from app.services.routing import ACTIVE_COLOR, INACTIVE_COLOR, routing_svg
-from app.services.tour import GroundTruth, cheapest_within, estimate_vs_alone, into, only, spearman, without
+from app.components.large_type import show_chart
+from app.services.tour import (
+    MARKER_Y,
+    GroundTruth,
+    cheapest_within,
+    estimate_vs_alone,
+    into,
+    only,
+    pareto_text,
+    prior_bars,
+    reveal,
+    sampling_shares,
+    spearman,
+    without,
+)
 
 
 def _explore_link(bits: str) -> str:
@@ -86,14 +101,14 @@ def step_pareto(view: CheckpointView) -> None:
     budget = st.slider("FLOPs budget (MFLOPs you can afford per sample)", lo, hi, hi, (hi - lo) / 100,
                        key=S.LEARN_BUDGET, format="%.2f")
     best = best_under_budget(rows, spec.key, spec.higher_is_better, budget)
-    src = Source("demo", "all 63 masks of the demo", rows, pareto_front(rows, spec.key, spec.higher_is_better))
+    src = Source("demo", f"all {len(rows)} masks of the demo", rows, pareto_front(rows, spec.key, spec.higher_is_better))
     fig = pareto_figure([src], [], spec, budget=budget, best=best)
     fig.update_layout(height=440)
-    st.plotly_chart(fig, key="learn_pareto")
+    show_chart(fig, key="learn_pareto")
+    st.markdown(pareto_text(spec.label, spec.higher_is_better))
     if best is not None:
-        st.markdown(f"With {budget:.2f} MFLOPs the best mask is **{best['mask']}**: MAE "
-                    f"{display_value('mae', best['mae'])}. Masks below and right of the line are *dominated*: "
-                    "another mask is both cheaper and better.")
+        st.markdown(f"With {budget:.2f} MFLOPs the best mask is **{best['mask']}**: {spec.label} "
+                    f"{display_value(spec.key, best[spec.key])}.")
 
 
 def step_prior(view: CheckpointView) -> None:
@@ -109,12 +124,27 @@ def step_prior(view: CheckpointView) -> None:
         st.caption("This checkpoint keeps no per-epoch history: only the final prior is shown.")
     names = list(view.space.path_names)
     planted = set(view.planted)
-    fig = go.Figure(go.Bar(x=names, y=snap.p, marker_color=[ACTIVE_COLOR if n in planted else INACTIVE_COLOR
-                                                              for n in names],
-                           text=[f"{v:.2f}" for v in snap.p], textposition="outside"))
-    fig.update_layout(height=340, yaxis={"title": "p (how much the search favours the path)", "range": [0, 1.15]},
-                      xaxis={"title": "path (orange: planted in the data)"}, margin={"l": 10, "r": 10, "t": 20, "b": 10})
-    st.plotly_chart(fig, key="learn_prior")
+    bars = prior_bars(names, snap.p, planted)
+    fig = go.Figure(go.Bar(x=[b.label for b in bars], y=[b.p for b in bars], marker_color=INACTIVE_COLOR,
+                           text=[f"{b.p:.2f}" for b in bars], textposition="outside", name="p"))
+    marked = [b for b in bars if b.planted]
+    if marked:  # a marker at a fixed height, so a planted path with p = 0 is marked too
+        fig.add_trace(go.Scatter(x=[b.label for b in marked], y=[MARKER_Y] * len(marked), mode="markers+text",
+                                 marker={"symbol": "star", "size": 16, "color": ACTIVE_COLOR},
+                                 text=["planted"] * len(marked), textposition="top center", name="planted"))
+    fig.update_layout(height=360, yaxis={"title": "p (the prior's preference)", "range": [0, 1.3]},
+                      xaxis={"title": "path (\u2605: planted in the data)"}, showlegend=False,
+                      margin={"l": 10, "r": 10, "t": 20, "b": 10})
+    show_chart(fig, key="learn_prior")
+    sh = sampling_shares(snap.p, view.space.k, (view.ckpt.extra or {}).get("search_config") or {})
+    st.markdown(
+        "**p is a preference, not a sampling frequency.** After the first "
+        f"{sh['warmup_epochs']} (uniform) epochs, each trained mask is a uniform draw with probability "
+        f"{sh['uniform_mix']:.2f}; otherwise each path is included on its own with probability \u03c0 "
+        f"({sh['mode']} inclusion). So the share of guided-epoch masks that contain a path is about "
+        + ", ".join(f"{n} {v:.2f}" for n, v in zip(names, sh["share"])) + ".")
+    if sh["defaulted"]:
+        st.caption("This checkpoint records no " + ", ".join(sh["defaulted"]) + ": the search's defaults are assumed.")
     top = [n for n, v in sorted(zip(names, snap.p), key=lambda t: -t[1]) if v >= 0.5]
     agree = len(set(top) & planted)
     st.markdown(f"Favoured (p >= 0.5): **{', '.join(top) or 'none'}**; planted: **{', '.join(view.planted) or '-'}**; "
@@ -122,7 +152,38 @@ def step_prior(view: CheckpointView) -> None:
     st.caption(DISAGREE)
 
 
+def _unreveal() -> None:
+    st.session_state[S.LEARN_REVEALED] = False
+
+
+def _reveal() -> None:
+    st.session_state[S.LEARN_REVEALED] = True
+
+
+def step_predict(view: CheckpointView) -> None:
+    names = list(view.space.path_names)
+    guess = st.multiselect("Your guess: the paths the label depends on", names, key=S.LEARN_GUESS,
+                           on_change=_unreveal)
+    st.button("Reveal the answer", key=S.LEARN_REVEAL, on_click=_reveal)
+    if not st.session_state.get(S.LEARN_REVEALED):
+        st.caption("Guess first: the answer stays hidden until you reveal it.")
+        return
+    spec = primary(view.task)
+    r = reveal(guess, view.table, view.space, view.planted, spec.key, higher_is_better=spec.higher_is_better)
+    what = "planted in the synthetic data" if r.source == "planted" else "whose removal raises the error most"
+    st.success(f"The paths {what}: **{', '.join(r.answer) or 'none'}**. You found {len(r.hits)} of "
+               f"{len(r.answer)}" + (f"; missed {', '.join(r.misses)}" if r.misses else "")
+               + (f"; {', '.join(r.false_alarms)} {'is' if len(r.false_alarms) == 1 else 'are'} not among them"
+                  if r.false_alarms else "") + ".")
+    st.markdown(f"Switching one path off in the full mask changes the {spec.label} by: "
+                + ", ".join(f"{n} {'n/a' if d is None else f'{d:+.3f}'}" for n, d in r.effect.items())
+                + ". A planted path can show little effect alone when another path carries the same information.")
+
+
 def step_ground_truth(view: CheckpointView, gt: GroundTruth) -> None:
+    warn = file_warning(gt.path)  # the ground truth came from other search code
+    if warn:
+        st.warning(warn)
     rows = estimate_vs_alone(view.table, gt)
     if not rows:
         st.info(f"{gt.path.name} shares no masks with the demo's table.")

@@ -236,8 +236,9 @@ def next_epoch(epochs: Sequence[int], current: int | None) -> tuple[int, bool]:
 
 
 READING_GUIDE = (
-    ("p(i\u2192j)", "how often the search samples path i\u2192j when it trains masks; each source's outgoing "
-                     "p add up to 1, so p = 1/(k-1) means no preference."),
+    ("p(i\u2192j)", "the prior's preference for path i\u2192j among the paths leaving source i: they add up to "
+                     "1 per source, so p = 1/(k-1) means no preference. It is not how often the path is sampled "
+                     "(see sampling)."),
     ("cos", "how alike the two modalities' embeddings are (mean per-sample cosine): high means they carry "
             "similar information, so attending across may add little."),
     ("var_g", "how much the size of the path's gradient varies over recent steps: high means the path is "
@@ -246,8 +247,16 @@ READING_GUIDE = (
               "low means it averages evenly (var_a also shrinks with longer sources)."),
     ("alpha, beta, gamma", "the learned weights of the three statistics in the edge score "
                            "s = alpha z(cos) + beta z(var_g) + gamma z(var_a); a weight's sign says whether "
-                           "that statistic pushes a path up or down; p comes from s through a graph-attention layer and a "
-                           "softmax over each source's paths."),
+                           "that statistic pushes s up or down. p is computed from s as mro_core/search/prior.py does: the "
+                           "three statistics are z-scored across the paths; s mixes them; a GATv2 graph-attention "
+                           "layer scores each path from s and learned embeddings of its two modalities, with learned "
+                           "weights that can reverse the order of s; a softmax over each source's outgoing paths "
+                           "gives p. So p only compares paths that share a source, and a lower s can get a higher p."),
+    ("sampling", "the first warm-up epochs draw masks uniformly. After them each trained mask is a uniform draw "
+                 "with probability uniform_mix (0.25 by default); otherwise each path is included on its own "
+                 "with probability pi made from p (paper: clamp((k-1) p rho, eps, 1-eps); relative: "
+                 "clamp(top p / the source's largest p, eps, 1-eps)). So a path with p = 0 is still trained, "
+                 "and p is a preference, not a sampling frequency."),
     ("Spearman \u03c1", "how well the prior's ranking of masks agreed with their measured scores that epoch "
                         "(1 = same order, 0 = unrelated)."),
 )
@@ -262,6 +271,39 @@ DISAGREE = ("Why the prior can disagree with the planted paths: the prior only s
             "prior's ranking.")
 
 
-__all__ = ["DISAGREE", "NODE_COLOR", "READING_GUIDE", "GraphEdge", "GraphNode", "PriorSnapshot", "PriorView",
+__all__ = ["DISAGREE", "p_versus_s", "p_versus_s_text", "NODE_COLOR", "READING_GUIDE", "GraphEdge", "GraphNode", "PriorSnapshot", "PriorView",
            "edge_rows", "next_epoch",
            "graph_elements", "read_prior", "uniform_p"]
+
+
+def _s(row: Mapping[str, Any]) -> float | None:
+    return finite_or_none(row.get("score"))
+
+
+def p_versus_s(rows: Sequence[Mapping[str, Any]], space: PathSpace) -> tuple[str, str] | None:
+    """Two paths from one source whose order by s is the opposite of their order by p (the largest
+    such gap in p), or None: the case the p-vs-s explanation points at in the data shown."""
+    by_name = {r["path"]: r for r in rows}
+    best, gap = None, 0.0
+    for i in range(space.k):
+        out = [n for j, n in enumerate(space.path_names) if space.paths[j].src == i]
+        for a in out:
+            for b in out:
+                ra, rb = by_name.get(a), by_name.get(b)
+                if not ra or not rb or _s(ra) is None or _s(rb) is None:
+                    continue
+                if _s(ra) < _s(rb) and float(ra["p"]) > float(rb["p"]) and float(ra["p"]) - float(rb["p"]) > gap:
+                    best, gap = (a, b), float(ra["p"]) - float(rb["p"])
+    return best
+
+
+def p_versus_s_text(rows: Sequence[Mapping[str, Any]], space: PathSpace) -> str | None:
+    """One sentence pointing at :func:`p_versus_s`'s pair in the rows shown, or None."""
+    pair = p_versus_s(rows, space)
+    if pair is None:
+        return None
+    by = {r["path"]: r for r in rows}
+    a, b = (by[n] for n in pair)
+    return (f"Here s({pair[0]}) = {a['score']:.3f} < s({pair[1]}) = {b['score']:.3f}, yet p({pair[0]}) = "
+            f"{float(a['p']):.3f} > p({pair[1]}) = {float(b['p']):.3f}: both leave the same source, and the GAT's "
+            "learned weights, not s alone, decide which one the softmax favours.")

@@ -52,11 +52,13 @@ STEPS = (
          ("MAE", "MFLOPs")),
     Step("The cheapest mask that is nearly as good", "Allow the error to grow by a tolerance over the full "
          "mask's MAE; the tour finds the cheapest mask that stays within it.", ("MAE", "MFLOPs", "supernet")),
-    Step("Read the Pareto front", "Each dot is one mask: cost to the right, error up. The line joins the masks "
-         "nothing beats on both. Move the budget: the star is the best mask you can afford.",
+    Step("Read the Pareto front", "Move the budget: the star is the best mask you can afford.",
          ("Pareto front", "MFLOPs")),
+    Step("Guess first: which paths matter?", "Pick the paths you think the label depends on, then reveal the "
+         "answer: the paths planted in the synthetic data, and what switching each one off alone does to the "
+         "error.", ("path", "MAE")),
     Step("What the prior learned", "During the search the prior learns how much to favour each path. Replay "
-         "the epochs and compare its favourites with the paths planted in the synthetic data.", ("prior",)),
+         "the epochs and compare its favourites with the planted paths (marked \u2605 whatever their p).", ("prior",)),
 )
 GROUND_TRUTH_STEP = Step(
     "Can we trust the supernet?", "The supernet scores every mask with shared weights. Here each mask was also "
@@ -170,3 +172,124 @@ def spearman(xs: Sequence[float], ys: Sequence[float]) -> float | None:
     if sx == 0 or sy == 0:
         return None
     return sum((a - mx) * (b - my) for a, b in zip(rx, ry)) / (sx * sy)
+
+
+# --- what each step claims, computed from the data it draws (tests assert these on the data) ---------
+
+def cheapest_title(table: Mapping[str, Mapping[str, Any]], reference: str, tolerance: float,
+                   metric: str = "mae") -> str:
+    """Step 3's title, true of its answer: "beats" when the cheapest mask within the tolerance has a
+    lower error than the reference, "nearly as good" when it is worse but within the tolerance."""
+    row = cheapest_within(table, reference, tolerance, metric)
+    ref = finite_or_none((table.get(reference) or {}).get(metric))
+    if row is None or ref is None:
+        return "The cheapest mask within a tolerance"
+    if row["mask"] == reference:
+        return "No cheaper mask stays within the tolerance"
+    if float(row[metric]) < ref:
+        return "A cheaper mask that beats the full mask"
+    if float(row[metric]) == ref:
+        return "A cheaper mask exactly as good as the full mask"
+    return "The cheapest mask that is nearly as good"
+
+
+def dominated_side(higher_is_better: bool) -> str:
+    """Where dominated masks sit relative to the front in a metric-vs-MFLOPs chart (cost to the right,
+    the metric up): above and right for an error (lower is better), below and right for an accuracy."""
+    return "below and right" if higher_is_better else "above and right"
+
+
+def pareto_text(metric_label: str, higher_is_better: bool) -> str:
+    """Step 4's reading of its chart (cost to the right, the metric up)."""
+    worse = "lower" if higher_is_better else "higher"
+    return (f"Each dot is one mask: cost to the right, {metric_label} up ({worse} is worse). The line joins the "
+            f"masks nothing beats on both. Masks {dominated_side(higher_is_better)} of the line are *dominated*: "
+            "another mask costs no more and is no worse, and is better in at least one.")
+
+
+def drop_one(table: Mapping[str, Mapping[str, Any]], space: PathSpace, metric: str = "mae") -> dict[str, float | None]:
+    """Per path: the change of ``metric`` when that path alone is switched off in the full mask
+    (positive = the error grows: the path mattered); None where the table lacks a number."""
+    full = finite_or_none((table.get("1" * space.num_paths) or {}).get(metric))
+    out: dict[str, float | None] = {}
+    for i, name in enumerate(space.path_names):
+        v = finite_or_none((table.get(without(space, [i])) or {}).get(metric))
+        out[name] = None if v is None or full is None else v - full
+    return out
+
+
+@dataclass(frozen=True)
+class Reveal:
+    """The answer to "which paths matter?" against a guess."""
+
+    answer: tuple[str, ...]
+    """the paths that matter: those planted in the synthetic data, else those whose removal raises
+    the error by more than ``threshold``"""
+    hits: tuple[str, ...]
+    misses: tuple[str, ...]
+    false_alarms: tuple[str, ...]
+    effect: dict[str, float | None]
+    source: str
+    """"planted" or "drop-one\""""
+
+
+def reveal(guess: Iterable[str], table: Mapping[str, Mapping[str, Any]], space: PathSpace,
+           planted: Sequence[str] = (), metric: str = "mae", threshold: float = 0.01, *,
+           higher_is_better: bool = False) -> Reveal:
+    effect = drop_one(table, space, metric)
+    if planted:
+        answer, source = tuple(n for n in space.path_names if n in set(planted)), "planted"
+    else:
+        sign = -1.0 if higher_is_better else 1.0  # harm: the metric gets worse
+        answer = tuple(n for n in space.path_names if sign * (effect[n] or 0.0) > threshold)
+        source = "drop-one"
+    g = set(guess)
+    return Reveal(answer, tuple(n for n in answer if n in g), tuple(n for n in answer if n not in g),
+                  tuple(n for n in space.path_names if n in g and n not in answer), effect, source)
+
+
+@dataclass(frozen=True)
+class PriorBar:
+    """One bar of step 6: p of a path, and whether it is planted (marked apart from the bar's height)."""
+
+    name: str
+    p: float
+    planted: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} \u2605" if self.planted else self.name
+
+
+MARKER_Y = 1.1
+"""Height of the planted markers: fixed, above every bar, so a planted path with p = 0 is marked too."""
+
+
+def prior_bars(names: Sequence[str], p: Sequence[float], planted: Iterable[str]) -> list[PriorBar]:
+    pl = set(planted)
+    return [PriorBar(n, float(v), n in pl) for n, v in zip(names, p)]
+
+
+def sampling_shares(p: Sequence[float], k: int, search_config: Mapping[str, Any]) -> dict[str, Any]:
+    """How the search turns p into training draws, as ``mro_core.search`` computes it: the inclusion
+    probability pi per path (:func:`mro_core.search.prior.inclusion_probs`), the share of uniform
+    draws after warm-up, and the resulting share of guided-epoch masks that contain each path (about:
+    empty draws are redrawn). Defaults are :class:`mro_core.config.SearchConfig`'s."""
+    import torch
+
+    from mro_core.config import SearchConfig
+    from mro_core.search.prior import inclusion_probs
+
+    d = SearchConfig()
+    get = lambda name: search_config.get(name, getattr(d, name, None))  # noqa: E731
+    mode = str(get("inclusion") or "paper")
+    pi = inclusion_probs(torch.tensor([float(v) for v in p], dtype=torch.float64), k,
+                         float(get("rho")), float(get("eps")), mode=mode, top=float(get("top_inclusion"))).tolist()
+    P = len(p)
+    q = 2 ** (P - 1) / (2 ** P - 1)  # a path's share of the non-empty masks (uniform draws)
+    u = float(get("uniform_mix") or 0.0)
+    return {"pi": pi, "uniform_mix": u, "uniform_share": q, "warmup_epochs": int(get("warmup_epochs") or 0),
+            "rho": float(get("rho")), "eps": float(get("eps")), "mode": mode, "top": float(get("top_inclusion")),
+            "defaulted": sorted(n for n in ("inclusion", "uniform_mix", "top_inclusion", "rho", "eps")
+                                if n not in search_config),
+            "share": [u * q + (1 - u) * x for x in pi]}

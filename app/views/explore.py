@@ -5,7 +5,7 @@ import streamlit as st
 from app.components.large_type import apply_large_type
 from app.components.mask_grid import current_mask, mask_grid, quick_masks
 from app.components.metrics import mask_metrics_panel
-from app.components.sidebar import checkpoint_sidebar, show_flash
+from app.components.sidebar import checkpoint_sidebar, show_flash, provenance_warning
 from app.services.routing import routing_svg
 
 LANDING = """- **Path**: one modality attending to another (``A->T``: text reads audio). A model over k modalities has k(k-1) paths.
@@ -19,6 +19,7 @@ st.markdown(LANDING)
 view = checkpoint_sidebar()
 if view is None:
     st.stop()
+provenance_warning(view)  # the open checkpoint came from other search code
 show_flash()
 mask = current_mask(view)
 bits = view.space.to_bits(mask)

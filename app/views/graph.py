@@ -5,7 +5,7 @@ import streamlit as st
 from app.components.large_type import apply_large_type
 from app.components.mask_grid import current_mask
 from app.components.prior_graph import epoch_picker, prior_graph, prior_tables, reading_guide, replay
-from app.components.sidebar import checkpoint_sidebar
+from app.components.sidebar import checkpoint_sidebar, provenance_warning
 from app.services.prior_view import read_prior
 
 st.title("Modal Relation Graph")
@@ -13,6 +13,7 @@ apply_large_type()  # the Learn page's projector switch
 view = checkpoint_sidebar()
 if view is None:
     st.stop()
+provenance_warning(view)  # the open checkpoint came from other search code
 mask = current_mask(view)
 bits = view.space.to_bits(mask)
 prior = read_prior(view.ckpt.prior, view.space)

@@ -5,6 +5,8 @@ per-mask table. Where the stand-alone ground truth of the default benchmark is i
 last step sets the supernet's estimates beside masks trained on their own.
 """
 
+from dataclasses import replace
+
 import streamlit as st
 
 from app.components.large_type import large_type_switch
@@ -14,12 +16,21 @@ from app.components.tour_steps import (
     step_into_target,
     step_path,
     step_pareto,
+    step_predict,
     step_prior,
 )
 from app.resources import load_view
 from app.services import settings
 from app.services import state as S
-from app.services.tour import GLOSSARY, GROUND_TRUTH_NAME, GROUND_TRUTH_STEP, STEPS, read_ground_truth
+from app.services.tour import (
+    DEFAULT_TOLERANCE,
+    GLOSSARY,
+    GROUND_TRUTH_NAME,
+    GROUND_TRUTH_STEP,
+    STEPS,
+    cheapest_title,
+    read_ground_truth,
+)
 
 st.title("Learn: accuracy against cost, in a few steps")
 large_type_switch()
@@ -32,7 +43,10 @@ except (OSError, ValueError) as e:
     st.stop()
 
 gt, gt_missing = read_ground_truth(settings.REPO_ROOT / "results" / GROUND_TRUTH_NAME)
-steps = list(zip(STEPS, (step_path, step_into_target, step_cheapest, step_pareto, step_prior)))
+steps = list(zip(STEPS, (step_path, step_into_target, step_cheapest, step_pareto, step_predict, step_prior)))
+# step 3's title says what its answer is: "beats" or "nearly as good", for the tolerance now chosen
+tol = float(st.session_state.get(S.LEARN_TOLERANCE, DEFAULT_TOLERANCE))
+steps[2] = (replace(steps[2][0], title=cheapest_title(view.table, view.full_bits, tol)), steps[2][1])
 if gt is not None:
     steps.append((GROUND_TRUTH_STEP, lambda v: step_ground_truth(v, gt)))
 n = len(steps)
@@ -52,7 +66,7 @@ st.caption(f"On the shipped demo checkpoint ({view.describe()}). "
 if i >= n:
     st.progress(1.0, text="Tour complete")
     st.success("Tour complete. You have seen what a path is, what removing paths costs, how to find a cheap "
-               "mask that is nearly as good, how to read a Pareto front and what the prior learned.")
+               "mask within a tolerance of the full one, how to read a Pareto front and what the prior learned.")
     if gt is None:
         st.caption(f"One more step compares the supernet with masks trained alone when "
                    f"results/{GROUND_TRUTH_NAME} exists ({gt_missing}).")

@@ -4,7 +4,7 @@ import streamlit as st
 
 from app.components.large_type import apply_large_type
 from app.components.pareto_panel import open_selected_mask, pareto_controls, pareto_panel
-from app.components.sidebar import checkpoint_sidebar, show_flash
+from app.components.sidebar import checkpoint_sidebar, show_flash, provenance_warning
 
 st.title("Pareto front")
 apply_large_type()  # the Learn page's projector switch
@@ -12,6 +12,7 @@ open_selected_mask()  # a point clicked on the chart opens in Explore
 view = checkpoint_sidebar()
 if view is None:
     st.stop()
+provenance_warning(view)  # the open checkpoint came from other search code
 show_flash()
 controls = pareto_controls(view)
 pareto_panel(view, controls)
