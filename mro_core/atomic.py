@@ -141,22 +141,36 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
 
 
 def check_output_path(path: str | Path) -> Path:
-    """Refuse an output path that cannot be written, before any work is done.
+    """Refuse an output path that cannot be written, before any work is done; create nothing.
 
-    Creates the missing parent folders (the write would create them anyway), removes temps of
-    dead writers of ``path`` (so a resume starts with their space back) and probes the folder by
-    creating and removing a temp file.
+    The check is a check: it leaves no folder behind (the write itself creates missing folders
+    later), so a command refused afterwards for another reason has changed nothing. It removes
+    temps of dead writers of ``path`` (so a resume starts with their space back) and probes the
+    nearest existing folder by creating and removing a temp file. Missing folders directly under
+    the filesystem root are refused: ``--out /nonexistent/dir/x.pt`` is a typo, not a request to
+    create ``/nonexistent``.
 
     Raises:
-        WriteError: ``path`` is a directory, a parent is a file, or the folder is not writable.
+        WriteError: ``path`` is a directory, a parent is a file, the nearest existing folder is
+            not writable, or the missing folders would start at the filesystem root.
     """
     path = Path(path)
     if path.is_dir():
         raise WriteError(f"cannot write {path}: it is a directory; give a file path such as {path / 'out.pt'}")
-    probe = temp_path(path.with_name(path.name + ".probe"))
+    folder = Path(os.path.abspath(path)).parent
+    missing: list[Path] = []
+    while not folder.exists() and folder.parent != folder:
+        missing.append(folder)
+        folder = folder.parent
+    if not folder.is_dir():
+        raise WriteError(f"cannot write {path}: a parent is a file, not a directory ({folder}); give another path")
+    if missing and folder.parent == folder:
+        raise WriteError(f"cannot write {path}: folder {missing[-1]} does not exist and would be created at the "
+                         f"filesystem root; check the path, or create {missing[0]} first")
+    probe = temp_path(folder / (path.name + ".probe"))
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        clean_stale_temps(path.parent, path.name)  # a killed writer's temp may be what fills the disk
+        if not missing:
+            clean_stale_temps(folder, path.name)  # a killed writer's temp may be what fills the disk
         with open(probe, "wb"):
             pass
         probe.unlink()

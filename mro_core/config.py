@@ -182,6 +182,21 @@ PRESETS: dict[str, Preset] = {
         flops_seq_len=12,
         description="CPU demo on the synthetic planted-routing benchmark",
     ),
+    # UCI Multiple Features (mro_core/data/mfeat.py): k = 6 views, 30 paths, one token per view
+    # (the measured default), 10 classes. The demo's width; dropout 0.1 because 1200 training
+    # digits overfit a d = 64 CMT without it. FLOPs at the built-in shapes (L = 1 per view).
+    "mfeat": Preset(
+        name="mfeat",
+        model=ModelConfig(d_model=64, num_heads=4, layers_per_path=1, ff_mult=2, dropout=0.1),
+        train=TrainConfig(batch_size=64, epochs=20, lr=2e-3, masks_per_step=4),
+        rank_loss="l1",
+        flops_modalities=("fou", "fac", "kar", "pix", "zer", "mor"),
+        flops_input_dims=(76, 216, 64, 240, 47, 6),
+        flops_seq_len=1,
+        flops_task="classification",
+        flops_out_dim=10,
+        description="UCI Multiple Features: six views of handwritten digits, 10 classes",
+    ),
 }
 
 

@@ -177,7 +177,11 @@ class PathSpace:
     def _from_names(self, names: Iterable[str]) -> Mask:
         bits = [0] * self.num_paths
         for n in names:
-            bits[self.path_index(n)] = 1
+            i = self.path_index(n)
+            if bits[i]:  # 'T->V,T->V' is a typo for another path, not a one-path mask
+                raise MaskError(f"path {self.path_names[i]} is named twice in the mask; name each path once, "
+                                f"from {self._order_hint()}")
+            bits[i] = 1
         return self.validate(bits)
 
     # ----------------------------------------------------------------------------------------

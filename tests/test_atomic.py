@@ -60,7 +60,12 @@ def test_output_path_checks(tmp_path):
     with pytest.raises(WriteError, match="a parent is a file"):
         check_output_path(blocker / "sub" / "x.pt")
     assert check_output_path(tmp_path / "new" / "x.pt") == tmp_path / "new" / "x.pt"
-    assert list((tmp_path / "new").iterdir()) == []  # the probe is gone
+    assert list(tmp_path.iterdir()) == [blocker]  # a check creates nothing; the probe is gone
+    with pytest.raises(WriteError, match=r"folder /nonexistent-mro-test does not exist and would be created at the "
+                                         r"filesystem root"):
+        check_output_path("/nonexistent-mro-test/dir/x.pt")
+    assert not Path("/nonexistent-mro-test").exists()
+    (tmp_path / "new").mkdir()
     stale = tmp_path / "new" / f".x.pt.{_dead_pid()}.tmp"
     stale.write_bytes(b"x")
     check_output_path(tmp_path / "new" / "x.pt")

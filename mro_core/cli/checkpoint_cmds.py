@@ -92,10 +92,10 @@ def cmd_flops(a: argparse.Namespace) -> int:
         seq = [p.flops_seq_len] * len(p.flops_modalities)
         source = f"preset {a.preset}"
     space = model.space
-    if a.seq_len:
-        seq = [int(x) for x in a.seq_len.split(",")]
-        if len(seq) == 1:
-            seq = seq * space.k
+    if a.seq_len is not None:
+        from mro_core.cli.numbers import lengths
+
+        seq = lengths("--seq-len", a.seq_len, space.k)
     if not seq or len(seq) != space.k:
         raise UsageError(f"--seq-len needs one length or {space.k} comma-separated lengths")
     if bool(a.mask) == bool(a.all_masks):
@@ -141,6 +141,9 @@ def cmd_quality(a: argparse.Namespace) -> int:
         from mro_core.cli.study_cmds import cmd_quality_all
 
         return cmd_quality_all(a)
+    if a.out or a.rank:
+        raise UsageError(f"{'--out' if a.out else '--rank'} is for `mro quality --all-masks`; plain `mro quality` "
+                         "prints its table (add --json for a document)")
     from mro_core.training.checkpoint import load_checkpoint
     from mro_core.measure.quality import supernet_quality
 

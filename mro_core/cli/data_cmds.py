@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from mro_core.cli import numbers as N
 from mro_core.cli.common import UsageError, print_json, request_of
 
 
@@ -14,8 +15,8 @@ def add_data_inspect_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("inspect (mro data inspect PATH)")
     g.add_argument("path", nargs="?", help="inspect: the data file or its folder")
     g.add_argument("--dataset", choices=DATASETS, help="inspect: the data source (default: detected from the file)")
-    g.add_argument("--window", type=int, default=5, help="inspect MELD: utterances of context per sample (default 5)")
-    g.add_argument("--split-seed", type=int, help="inspect MELD: seed of the validation dialogues (default 0)")
+    g.add_argument("--window", type=N.whole(1, 1000), default=5, help="inspect MELD: utterances of context per sample (default 5)")
+    g.add_argument("--split-seed", type=N.SEED, help="inspect MELD: seed of the validation dialogues (default 0)")
 
 
 def cmd_data_inspect(a: argparse.Namespace) -> int:
@@ -28,6 +29,12 @@ def cmd_data_inspect(a: argparse.Namespace) -> int:
         from mro_core.data.synthetic import make_synthetic
 
         ins = inspect_dataset(make_synthetic(request_of(a).synthetic_config()))
+    elif a.dataset == "mfeat":  # built in: no file to name
+        from mro_core.data.mfeat import load_mfeat
+
+        if a.path:
+            raise UsageError(f"--dataset mfeat is built in and reads no file (got {a.path}); drop PATH")
+        ins = inspect_dataset(load_mfeat())
     elif not a.path:
         raise UsageError("`mro data inspect` needs PATH (a data file or its folder)")
     else:
@@ -46,8 +53,8 @@ def add_bench_memory_args(p: argparse.ArgumentParser) -> None:
                         "unaligned MOSEI 50/500/375 steps, preset mosei, batch 64) and check it fits 24 GB")
     g.add_argument("--memory-data", default="mosei", choices=("mosei", "mosi", "mosei-aligned", "mosi-aligned"),
                    help="shapes to measure at (default mosei: MMSA's unaligned MOSEI)")
-    g.add_argument("--memory-batch-size", type=int, default=64, help="batch size of the measured step (default 64)")
-    g.add_argument("--memory-limit-gb", type=float, default=24.0, help="memory the step must fit in (default 24)")
+    g.add_argument("--memory-batch-size", type=N.COUNT, default=64, help="batch size of the measured step (default 64)")
+    g.add_argument("--memory-limit-gb", type=N.real(0, lo_open=True), default=24.0, help="memory the step must fit in (default 24)")
 
 
 def cmd_bench_memory(a: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ import logging
 import sys
 from typing import Sequence
 
+from mro_core.cli import numbers as N
 from mro_core import __version__
 from mro_core.cli.checkpoint_cmds import cmd_bench, cmd_demo, cmd_eval, cmd_flops, cmd_quality
 from mro_core.cli.common import (
@@ -34,11 +35,11 @@ from mro_core.pareto import PICKS
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """argparse with its usage errors on ONE line (``mro CMD: error: ...``, exit 2), never a page
-    of usage; ``--help`` still prints the full usage."""
+    """argparse with its usage errors on ONE line (``mro: error: ...``, exit 2, the same prefix as
+    every other bad input), never a page of usage; ``--help`` still prints the full usage."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"mro: error: {' '.join(message.split())} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--pick", choices=PICKS, default="parsimonious",
                    help="which pick of each search is the table's row (default parsimonious: the "
                         "fewest-MFLOPs mask within one standard error of the best validation metric)")
-    p.add_argument("--seeds", type=int, default=1, help="repeat with this many seeds; mean ± std (default 1)")
+    p.add_argument("--seeds", type=N.whole(1, 1000), default=1, help="repeat with this many seeds; mean ± std (default 1)")
     p.add_argument("--workspace", default="runs", help="run store folder (default runs/)")
     p.add_argument("--out", help="write OUT.md and OUT.csv")
     p.add_argument("--json", action="store_true")
@@ -111,11 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT))
     p.add_argument("--mask", help="one mask: 011011, [0,1,1,0,1,1], 0,1,1,0,1,1 or T->V,A->T,...")
     p.add_argument("--all-masks", action="store_true", help="every non-empty mask")
-    p.add_argument("--sample-masks", type=int, metavar="N",
+    p.add_argument("--sample-masks", type=N.whole(1, 10**6), metavar="N",
                    help="N seeded random masks, stratified over the path count (when all masks are too many)")
-    p.add_argument("--sample-seed", type=int, default=0, help="seed of --sample-masks (default 0)")
+    p.add_argument("--sample-seed", type=N.SEED, default=0, help="seed of --sample-masks (default 0)")
     p.add_argument("--split", choices=("valid", "test"), default="valid")
-    p.add_argument("--batch-size", type=int,
+    p.add_argument("--batch-size", type=N.COUNT,
                    help="evaluation batch size (default: the checkpoint's); metrics do not depend on it")
     p.add_argument("--data-path", help="evaluate on this file instead of the checkpoint's data (checked against it)")
     p.add_argument("--dataset", choices=DATASETS, help="kind of --data-path (default: detected, else the checkpoint's)")
@@ -139,8 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("quality", help="Kendall tau of shared-weight vs stand-alone mask rankings")
     p.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT))
     p.add_argument("--masks", help="';'-separated masks (default: a varied set of --n-masks)")
-    p.add_argument("--n-masks", type=int, default=12, help="size of the default mask set (default 12)")
-    p.add_argument("--epochs", type=int, help="stand-alone epochs (default: the checkpoint's)")
+    p.add_argument("--n-masks", type=N.whole(2, 4096), default=12, help="size of the default mask set (default 12)")
+    p.add_argument("--epochs", type=N.COUNT, help="stand-alone epochs (default: the checkpoint's)")
     p.add_argument("--workdir", default="runs/quality", help="where stand-alone checkpoints go")
     p.add_argument("--data-path", help="evaluate on this file instead of the checkpoint's data (checked against it)")
     p.add_argument("--dataset", choices=DATASETS, help="kind of --data-path (default: detected, else the checkpoint's)")
@@ -160,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="terminal tour of the shipped demo checkpoint")
     p.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT))
-    p.add_argument("--top", type=int, default=10)
+    p.add_argument("--top", type=N.whole(1, 10**6), default=10)
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("provenance", help="which search code made checkpoints and result files; stale ones named")
@@ -201,12 +202,13 @@ def _check_outputs(a: argparse.Namespace) -> None:
 
 
 TORCH_COMMANDS = frozenset({"data", "train", "search", "table", "eval", "flops", "quality", "bench", "demo", "study",
-                            "provenance", "results"})
+                            "baselines", "provenance", "results"})
 """Commands that import torch; ``runs`` does not (listing a workspace stays fast)."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """The ``mro`` command; an interrupt at any moment (even while torch imports) is one line."""
+    """The ``mro`` command; returns the exit code (2 for any bad input, usage errors included, never
+    ``SystemExit``); an interrupt at any moment (even while torch imports) is one line."""
     try:
         return _main(argv)
     except KeyboardInterrupt:
@@ -240,7 +242,10 @@ def _parse_shielded(argv: list[str]) -> tuple[argparse.Namespace | None, bool]:
 
 def _main(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    a, interrupted = _parse_shielded(argv)
+    try:
+        a, interrupted = _parse_shielded(argv)
+    except SystemExit as e:  # argparse: a usage error (its one line is printed), --help, --version
+        return e.code if isinstance(e.code, int) else 0 if e.code is None else 2
     if interrupted:
         raise KeyboardInterrupt
     a.argv = argv

@@ -89,7 +89,26 @@ def cmd_search(a: argparse.Namespace) -> int:
 def cmd_runs(a: argparse.Namespace) -> int:
     from mro_core.runs.api import cancel_run, resume_run
 
-    store = store_of(a)
+    from mro_core.runs.records import RunNotFound
+    from mro_core.runs.store import RunStore
+
+    if a.action != "list" and not a.run:
+        raise UsageError(f"`mro runs {a.action}` needs a run id; see `mro runs list`")
+    if a.action == "list" and a.run:
+        raise UsageError(f"`mro runs list` takes no run id (got {a.run!r}); use `mro runs show {a.run}`")
+    if a.action in ("list", "show"):  # reads: read-only, never creating anything (works on a full disk)
+        store = RunStore.for_reading(a.workspace)
+        if store is None:
+            if a.action == "show":
+                raise RunNotFound(a.run, a.workspace)
+            if a.action == "list":
+                if a.json:
+                    print_json([])
+                else:
+                    print(f"no runs in {a.workspace}")
+                return 0
+    else:
+        store = store_of(a)
     if a.action == "list":
         damaged: list[str] = []
         recs = store.list_runs(damaged=damaged)
@@ -106,8 +125,6 @@ def cmd_runs(a: argparse.Namespace) -> int:
             print(f"mro: skipped {len(damaged)} damaged run(s): {', '.join(damaged)} "
                   f"(`mro runs show ID` names the damage)", file=sys.stderr)
         return 0
-    if not a.run:
-        raise UsageError(f"`mro runs {a.action}` needs a run id; see `mro runs list`")
     if a.action in ("cancel", "resume"):
         store.check_writable()
     rec = store.get_run(a.run)

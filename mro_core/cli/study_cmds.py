@@ -11,19 +11,8 @@ import shlex
 import sys
 from dataclasses import replace
 
+from mro_core.cli import numbers as N
 from mro_core.cli.common import UsageError, add_data_args, add_search_args, add_train_args, print_json, request_of
-
-
-def _positive(name: str):
-    def parse(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a whole number (got {text!r})") from None
-        if v < 1:
-            raise argparse.ArgumentTypeError(f"{name} must be >= 1 (got {v})")
-        return v
-    return parse
 
 
 def add_study_parsers(sub: argparse._SubParsersAction) -> None:
@@ -37,8 +26,8 @@ def add_study_parsers(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--name", required=True, help="study name: results go to OUT_DIR/study_NAME.{csv,md,html}")
     g.add_argument("--methods", default="full,no_prior_guidance,no_mrg_prior,no_rank_reg,uniform,random_search",
                    help=f"comma-separated, from {', '.join(METHODS)} (default: all but paper)")
-    g.add_argument("--seeds", type=_positive("--seeds"), default=5, help="seeds 0..N-1 (default 5)")
-    g.add_argument("--workers", type=_positive("--workers"), default=1, help="parallel local processes (default 1)")
+    g.add_argument("--seeds", type=N.whole(1, 1000), default=5, help="seeds 0..N-1 (default 5)")
+    g.add_argument("--workers", type=N.whole(1, 256), default=1, help="parallel local processes (default 1)")
     g.add_argument("--executor", choices=("local", "ray"), default="local", help="local process pool or Ray tasks")
     g.add_argument("--address", help="Ray cluster address (with --executor ray; default: a local Ray)")
     g.add_argument("--out-dir", default="results", help="where the study's files go (default results/)")
@@ -49,13 +38,24 @@ def add_study_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_study)
 
+    p = sub.add_parser("baselines", help="logistic regression per view and on all views, Concat+MLP, EmbraceNet, "
+                                         "the pairwise CMT, each trained alone, over seeds (classification)")
+    add_data_args(p)
+    add_train_args(p)
+    add_search_args(p)
+    g = p.add_argument_group("baselines")
+    g.add_argument("--seeds", type=N.whole(1, 1000), default=5, help="seeds 0..N-1 (default 5)")
+    g.add_argument("--out", default="results/baselines", help="writes OUT.md, OUT.csv, OUT_seeds.csv (default results/baselines)")
+    g.add_argument("--workdir", default="runs/baselines", help="the CMT's checkpoints (default runs/baselines)")
+    p.set_defaults(func=cmd_baselines)
+
 
 def add_quality_args(p: argparse.ArgumentParser) -> None:
     """`mro quality --all-masks`: the stand-alone ground truth of a checkpoint's setting."""
     p.add_argument("--all-masks", action="store_true",
                    help="train EVERY mask alone (k <= 4) with the checkpoint's data and settings; resumable CSV")
-    p.add_argument("--seeds", type=_positive("--seeds"), default=1, help="--all-masks: seeds 0..N-1 (default 1)")
-    p.add_argument("--workers", type=_positive("--workers"), default=1, help="--all-masks: parallel processes")
+    p.add_argument("--seeds", type=N.whole(1, 1000), default=1, help="--all-masks: seeds 0..N-1 (default 1)")
+    p.add_argument("--workers", type=N.whole(1, 256), default=1, help="--all-masks: parallel processes")
     p.add_argument("--out", help="--all-masks: the CSV (default results/ground_truth.csv)")
     p.add_argument("--rank", nargs="+", metavar="CKPT",
                    help="--all-masks: also rank these checkpoints (same setting) against the stand-alone table")
@@ -69,6 +69,16 @@ def cmd_study(a: argparse.Namespace) -> int:
     from mro_core.experiments.study import StudySpec, run_study, summarize, write_report
 
     methods = tuple(m.strip() for m in a.methods.split(",") if m.strip())
+    gt = None
+    if a.ground_truth:  # read now, not after hours of searches
+        from pathlib import Path
+
+        if not Path(a.ground_truth).is_file():
+            raise UsageError(f"--ground-truth {a.ground_truth} does not exist; make it with "
+                             "`mro quality --all-masks --out FILE.csv`")
+        gt = read_rows(a.ground_truth, lambda r: (str(r["mask"]), int(r["seed"])))
+        if not gt:
+            raise UsageError(f"--ground-truth {a.ground_truth} has no rows")
     req = request_of(a)
     preset = req.get_preset()
     ds, desc = req.load_data()
@@ -96,7 +106,6 @@ def cmd_study(a: argparse.Namespace) -> int:
     planted = None
     if ds.planted_paths and a.hit_rate != "off":
         planted = PathSpace.to_bits(PathSpace(ds.modalities).parse(list(ds.planted_paths)))
-    gt = read_rows(a.ground_truth) if a.ground_truth else None
     summary = summarize(rows, name=a.name, metric=metric, planted=planted, ground_truth=gt)
     files = write_report(summary, a.out_dir, command="mro " + shlex.join(a.argv))
     if a.json:
@@ -118,6 +127,7 @@ def cmd_quality_all(a: argparse.Namespace) -> int:
     from mro_core.paths import PathSpace
 
     ckpt = load_checkpoint(a.checkpoint)
+    others = {str(x): load_checkpoint(x) for x in a.rank or []}  # read now, not after the training
     space = PathSpace(ckpt.model_config.modalities)
     if space.num_masks > 4096:
         raise UsageError(f"--all-masks trains every mask alone; k = {space.k} has {space.num_masks} masks "
@@ -136,8 +146,7 @@ def cmd_quality_all(a: argparse.Namespace) -> int:
     metric, hib = primary_metric(ckpt.model_config.task)
     truth = mean_by_mask(rows, f"valid_{metric}")
     reports = {str(a.checkpoint): ranking_report(truth, checkpoint_rankers(ckpt, masks, metric, hib), higher_is_better=hib)}
-    for extra in a.rank or []:  # more supernets of the same setting, ranked against the same table
-        other = load_checkpoint(extra)
+    for extra, other in others.items():  # more supernets of the same setting, ranked against the same table
         if tuple(other.model_config.modalities) != tuple(ckpt.model_config.modalities):
             raise UsageError(f"--rank {extra}: modalities {list(other.model_config.modalities)} differ from the "
                              f"ground truth's {list(ckpt.model_config.modalities)}")
@@ -165,3 +174,19 @@ def checkpoint_rankers(ckpt, masks: list[str], metric: str, hib: bool) -> dict[s
     if p:
         rankers["prior (sum of p)"] = {b: sum(pi for pi, bit in zip(p, b) if bit == "1") for b in masks}
     return rankers
+
+
+def cmd_baselines(a: argparse.Namespace) -> int:
+    """`mro baselines`: the baselines over seeds, written as Markdown and CSV with this command."""
+    from mro_core.experiments.baselines import run_baselines
+
+    req = request_of(a)
+    preset = req.get_preset()
+    ds, _ = req.load_data()
+    if ds.task != "classification":
+        raise UsageError(f"`mro baselines` needs a classification dataset; {ds.name!r} is {ds.task}")
+    files = run_baselines(ds, req.model_config(preset, ds), req.train_config(preset), req.search_config(preset),
+                          seeds=a.seeds, out=a.out, workdir=a.workdir, command="mro " + shlex.join(a.argv))
+    for f in files.values():
+        print(f)
+    return 0

@@ -10,7 +10,7 @@ from typing import Any
 
 from mro_core.data.base import Batch, DataError, MultimodalDataset, Split, iter_batches, make_batch
 
-DATASETS = ("synthetic", "npz", "mosei", "mosi", "meld")
+DATASETS = ("synthetic", "npz", "mosei", "mosi", "meld", "mfeat")
 
 __all__ = [
     "DATASETS",
@@ -39,7 +39,8 @@ def load_dataset(
 
     Args:
         name: one of :data:`DATASETS`.
-        data_path: file or folder for the file-based sources (not used by ``synthetic``).
+        data_path: file or folder for the file-based sources (not used by ``synthetic`` and the
+            built-in ``mfeat``).
         synthetic: a :class:`~mro_core.config.SyntheticConfig` (default config when None).
         aligned: MOSEI/MOSI: read the word-aligned file (else the unaligned one).
         window: MELD: utterances of dialogue context per sample.
@@ -59,6 +60,13 @@ def load_dataset(
         from mro_core.data.synthetic import make_synthetic
 
         return make_synthetic(synthetic or SyntheticConfig())
+    if name == "mfeat":  # built in (UCI Multiple Features, shipped in the package)
+        if data_path is not None:
+            raise DataError(f"dataset 'mfeat' is built in and reads no file (got --data-path {data_path}); "
+                            "drop --data-path, or use --dataset npz for a converted copy")
+        from mro_core.data.mfeat import load_mfeat
+
+        return load_mfeat()
     if data_path is None:
         raise DataError(f"dataset {name!r} needs --data-path (a file or the folder holding it)")
     p = Path(data_path).expanduser()

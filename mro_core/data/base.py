@@ -126,8 +126,34 @@ def valid_from_nonzero(x: np.ndarray) -> np.ndarray:
     return np.any(x != 0, axis=2)
 
 
+def check_features(x: np.ndarray, *, where: str) -> None:
+    """Refuse features MRO cannot read faithfully: not real numbers (complex values would be cast
+    to their real part without a word), not ``[N, L, D]``, or no time step / channel at all.
+
+    Raises:
+        DataError: one line naming the array, what it holds and what is needed.
+    """
+    x = np.asarray(x)
+    if np.iscomplexobj(x):
+        raise DataError(f"{where}: features must be real numbers (got complex dtype {x.dtype}); "
+                        "store the real part, the magnitude or both as channels")
+    if x.dtype == object or not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
+        raise DataError(f"{where}: features must be numeric (got dtype {x.dtype})")
+    if x.ndim != 3:
+        raise DataError(f"{where}: features must be 3-D [N, L, D] (got shape {list(x.shape)})")
+    if x.shape[1] == 0 or x.shape[2] == 0:
+        raise DataError(f"{where}: features have shape {list(x.shape)}, with no "
+                        f"{'time step (L = 0)' if x.shape[1] == 0 else 'feature channel (D = 0)'}; "
+                        "every sample needs L >= 1 steps of D >= 1 values")
+
+
 def clean_features(x: np.ndarray, *, where: str) -> np.ndarray:
-    """float32 copy with NaN/+-inf set to 0 (MulT's MOSEI audio holds -inf); logs the count."""
+    """float32 copy with NaN/+-inf set to 0 (MulT's MOSEI audio holds -inf); logs the count.
+
+    Raises:
+        DataError: the features fail :func:`check_features`.
+    """
+    check_features(x, where=where)
     x = np.asarray(x, dtype=np.float32)
     bad = ~np.isfinite(x)
     n = int(bad.sum())
@@ -308,9 +334,7 @@ def build_split(
     """Clean features and build validity masks (from ``lengths`` if given, else non-zero rows)."""
     feats, valid = {}, {}
     for m, x in features.items():
-        x = clean_features(x, where=f"{where}/{m}")
-        if x.ndim != 3:
-            raise DataError(f"{where}/{m}: features must be 3-D [N, L, D] (got shape {x.shape})")
+        x = clean_features(x, where=f"{where}/{m}")  # real, [N, L, D], L and D >= 1
         feats[m] = x
         if lengths is not None and m in lengths:
             ln = np.asarray(lengths[m]).reshape(-1)

@@ -45,6 +45,7 @@ LAYOUTS = {
     "dialoguernn": "MELD, DialogueRNN's 9-tuple (T, A, sentiment labels): context windows, right padding",
     "npz": "generic .npz: right padding where <split>_<m>_len is given, else all-zero rows are padding",
     "synthetic": "planted-routing benchmark (generated): right padding",
+    "mfeat": "UCI Multiple Features (built in): six views, fixed stratified 60/20/20 split, z-scored on train",
 }
 """Layout name -> what it means for padding and labels."""
 
@@ -449,11 +450,10 @@ def inspect_source(name: str, data_path: str | Path | None = None, *, synthetic:
     """One call for any source, with :func:`~mro_core.data.load_dataset`'s arguments (what the
     dashboard's Search page has at hand): ``synthetic`` is generated from its config, file
     sources are read with :func:`inspect_path`."""
-    if name == "synthetic":
-        from mro_core.config import SyntheticConfig
-        from mro_core.data.synthetic import make_synthetic
+    if name in ("synthetic", "mfeat"):  # generated, or built in: no file to read
+        from mro_core.data import load_dataset
 
-        return inspect_dataset(make_synthetic(synthetic or SyntheticConfig()))
+        return inspect_dataset(load_dataset(name, synthetic=synthetic))
     if data_path is None:
         raise DataError(f"dataset {name!r} needs a data path (a file or the folder holding it)")
     return inspect_path(data_path, name, aligned=aligned, window=window, split_seed=split_seed)

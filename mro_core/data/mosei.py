@@ -96,6 +96,8 @@ def _array(split: Mapping[str, Any], key: str, where: str, layout: str) -> np.nd
     x = np.asarray(split[key])
     if x.dtype == object or not np.issubdtype(x.dtype, np.number):
         raise DataError(f"{where}/{key}: expected a numeric array (got dtype {x.dtype})")
+    if np.iscomplexobj(x):  # a cast to float would keep the real part without a word
+        raise DataError(f"{where}/{key}: expected real numbers (got complex dtype {x.dtype})")
     return x
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mro_core.data.base import SPLITS, DataError, MultimodalDataset, build_split
+from mro_core.data.base import SPLITS, DataError, MultimodalDataset, build_split, check_features
 from mro_core.paths import MaskError, PathSpace
 
 
@@ -131,6 +131,7 @@ def split_arrays(
             raise DataError(f"{path.name}: '{s}_{m}' must be [N, L, D] (got shape {x.shape})")
         if not np.issubdtype(x.dtype, np.number):
             raise DataError(f"{path.name}: '{s}_{m}' must be numeric (got dtype {x.dtype})")
+        check_features(x, where=f"{path.name}: '{s}_{m}'")
     for m, ln in lengths.items():
         ln = ln.reshape(-1)
         if ln.size and (ln.min() < 0 or ln.max() > feats[m].shape[1]):

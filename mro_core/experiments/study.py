@@ -22,15 +22,16 @@ Choices are made on validation; the test split only reports.
 from __future__ import annotations
 
 import logging
+import re
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field, replace
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from mro_core.procs import exclusive, worker_pool
 from mro_core.rowlog import RowLog, pending, read_rows
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,9 @@ class StudySpec:
     ground_truth: str | None = None
 
     def __post_init__(self) -> None:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", self.name):
+            raise StudyError(f"study name {self.name!r} must be 1-100 letters, digits, '.', '_' or '-' "
+                             "(it names files), starting with a letter or digit")
         bad = [m for m in self.methods if m not in METHODS]
         if bad:
             raise StudyError(f"unknown method(s) {bad}; choose from {list(METHODS)}")
@@ -136,6 +140,10 @@ def run_one(spec: StudySpec, method: str, seed: int, threads: int = 1) -> dict:
         "rank_kendall": "" if last.get("rank_kendall") is None else last["rank_kendall"],
         "path_executions": last.get("path_executions", ""), "epochs": train_cfg.epochs,
         "seconds": round(time.perf_counter() - t0, 1),
+        # the pick trained alone afterwards (--finetune-epochs), beside its shared-weight figures
+        "finetuned_pick": (res.finetune or {}).get("mask", ""),
+        f"finetuned_valid_{metric}": ((res.finetune or {}).get("finetuned_valid") or {}).get(metric, ""),
+        f"finetuned_test_{metric}": ((res.finetune or {}).get("finetuned_test") or {}).get(metric, ""),
     }
 
 
@@ -154,9 +162,22 @@ def run_study(spec: StudySpec, out_dir: str | Path, *, workers: int = 1,
     """
     path = runs_path(out_dir, spec.name)
     Path(spec.workdir).mkdir(parents=True, exist_ok=True)
-    todo = pending(path, [(m, s) for s in spec.seeds for m in spec.methods], lambda r: (r["method"], int(r["seed"])))
+    what = f"study {spec.name!r}"
+    # one study of a name at a time: its runs CSV and its checkpoints (in workdir) are its own
+    with exclusive(path.with_name(f"study_{spec.name}.lock"), what), \
+            exclusive(Path(spec.workdir) / f".study_{spec.name}.lock", what):
+        _run_pending(spec, path, workers, submit)
+    return [r for r in read_rows(path, _key) if r["method"] in spec.methods and int(r["seed"]) in spec.seeds]
+
+
+def _key(r: Mapping[str, Any]) -> tuple[str, int]:
+    return (str(r["method"]), int(r["seed"]))
+
+
+def _run_pending(spec: StudySpec, path: Path, workers: int, submit: Callable | None) -> None:
+    todo = pending(path, [(m, s) for s in spec.seeds for m in spec.methods], _key)
     log.info("study %s: %d of %d runs to do", spec.name, len(todo), len(spec.methods) * len(spec.seeds))
-    with RowLog(path) as rows:
+    with RowLog(path, _key) as rows:
 
         def write(row: dict) -> None:
             rows.write(row)
@@ -169,10 +190,9 @@ def run_study(spec: StudySpec, out_dir: str | Path, *, workers: int = 1,
             for m, s in todo:
                 write(run_one(spec, m, s))
         else:
-            with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+            with worker_pool(workers) as pool:
                 for fut in as_completed([pool.submit(run_one, spec, m, s) for m, s in todo]):
                     write(fut.result())
-    return [r for r in read_rows(path) if r["method"] in spec.methods and int(r["seed"]) in spec.seeds]
 
 
 # ---------------------------------------------------------------------------------- statistics

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import logging
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass, replace
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from mro_core.procs import exclusive, worker_pool
 from mro_core.rowlog import RowLog, pending, read_rows
 
 log = logging.getLogger(__name__)
@@ -92,18 +92,26 @@ def run_ground_truth(job: GroundTruthJob, masks: Sequence[str], seeds: Sequence[
     """
     out = Path(out)
     Path(job.workdir).mkdir(parents=True, exist_ok=True)
-    todo = pending(out, [(m, s) for s in seeds for m in masks], lambda r: (r["mask"], int(r["seed"])))
-    log.info("ground truth: %d of %d (mask, seed) pairs to train", len(todo), len(masks) * len(seeds))
-    with RowLog(out) as rows:
-        if workers <= 1:
-            for m, s in todo:
-                rows.write(train_one(job, m, s))
-        else:
-            with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-                futs = [pool.submit(train_one, job, m, s) for m, s in todo]
-                for fut in as_completed(futs):
-                    rows.write(fut.result())
-    return read_rows(out)
+    what = f"a ground truth into {out}"
+    # one job per table and per workdir (its checkpoints are named by mask and seed only)
+    with exclusive(out.with_name(f".{out.name}.lock"), what), \
+            exclusive(Path(job.workdir) / ".ground_truth.lock", f"a ground truth in {job.workdir}"):
+        todo = pending(out, [(m, s) for s in seeds for m in masks], _key)
+        log.info("ground truth: %d of %d (mask, seed) pairs to train", len(todo), len(masks) * len(seeds))
+        with RowLog(out, _key) as rows:
+            if workers <= 1:
+                for m, s in todo:
+                    rows.write(train_one(job, m, s))
+            else:
+                with worker_pool(workers) as pool:
+                    futs = [pool.submit(train_one, job, m, s) for m, s in todo]
+                    for fut in as_completed(futs):
+                        rows.write(fut.result())
+    return read_rows(out, _key)
+
+
+def _key(r: Mapping[str, Any]) -> tuple[str, int]:
+    return (str(r["mask"]), int(r["seed"]))
 
 
 # ------------------------------------------------------------------------------------ analysis

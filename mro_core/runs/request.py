@@ -140,8 +140,18 @@ class SearchRequest:
     def synthetic_config(self) -> SyntheticConfig:
         """The generator settings (synthetic data only); raises ValueError on bad values."""
         base = get_benchmark(self.benchmark or "default")
-        mods = tuple(self.modalities.split(",")) if self.modalities else base.modalities
-        planted = tuple(p.strip() for p in self.planted.split(",")) if self.planted else None
+        mods = base.modalities
+        if self.modalities is not None:
+            mods = tuple(m.strip() for m in self.modalities.split(","))
+            if len(mods) < 2 or not all(mods):
+                raise RequestError(f"--modalities needs at least two comma-separated names, such as 'T,A,V' "
+                                   f"(got {self.modalities!r})")
+        planted = None
+        if self.planted is not None:
+            planted = tuple(p.strip() for p in self.planted.split(",") if p.strip())
+            if not planted:
+                raise RequestError(f"--planted names no path (got {self.planted!r}); give paths such as "
+                                   f"'{mods[0]}->{mods[1]}' or leave it out for the default")
         if planted is None:
             planted = base.planted if mods == base.modalities else (f"{mods[0]}->{mods[1]}", f"{mods[-1]}->{mods[0]}")
         if self.planted or self.modalities:

@@ -151,6 +151,31 @@ class RunStore(RunLog, RunOwnership):
                 ) from e
         super().__init__(db, busy_timeout, readonly)
 
+    @classmethod
+    def for_reading(cls, workspace: str | os.PathLike[str] = DEFAULT_WORKSPACE) -> RunStore | None:
+        """The store of ``workspace`` opened read-only, for commands that only read (``mro runs
+        list|show``): a read never creates a folder or a database and works on a full disk.
+
+        Returns:
+            The store, or None when the folder exists but holds no store yet (no runs).
+
+        Raises:
+            StoreError: the folder does not exist (a typo, most likely), or the store cannot be read.
+        """
+        ws = Path(workspace)
+        if not ws.is_dir():
+            what = "is a file, not a folder" if ws.exists() else "does not exist"
+            raise StoreError(f"run workspace {ws} {what}; pass --workspace the folder your runs are in "
+                             "(default runs/)")
+        if not (ws / DB_NAME).is_file():
+            return None
+        try:
+            return cls(ws, readonly=True)
+        except StoreError as e:
+            if "cannot be upgraded there" not in str(e) or not os.access(ws, os.W_OK):
+                raise
+            return cls(ws)  # an older schema in a writable folder: upgraded once, as any open would
+
     def __enter__(self) -> RunStore:
         return self
 
@@ -225,9 +250,36 @@ class RunStore(RunLog, RunOwnership):
             if (v is None and col != "created") or (isinstance(v, (int, float)) and not isinstance(v, bool)):
                 continue
             raise self._damaged(d["id"], col, f"{v!r} where a number belongs")
+        if d["checkpoint"] is not None:
+            d["checkpoint"] = self._located(str(d["checkpoint"]))
         rec = RunRecord(**d)
         status, error = self._effective(rec, now)
         return dataclasses.replace(rec, effective_status=status, effective_error=error)
+
+    # -- paths inside the workspace ----------------------------------------------------------------
+    # A checkpoint inside the workspace is stored relative to it, so a copied or moved workspace
+    # (an archive, another machine) still finds its files; records always carry absolute paths.
+    def _portable(self, path: str | os.PathLike[str]) -> str:
+        p = Path(os.path.abspath(path))
+        try:
+            return p.relative_to(Path(os.path.abspath(self.workspace))).as_posix()
+        except ValueError:
+            return str(p)  # outside the workspace (`mro search --out`): kept as given
+
+    def _located(self, stored: str) -> str:
+        """The absolute path of a stored checkpoint path. An absolute path that no longer exists
+        (a workspace of an older MRO, copied elsewhere) is looked for under this workspace by its
+        trailing components (``<run id>/search.pt``)."""
+        ws = Path(os.path.abspath(self.workspace))
+        p = Path(stored)
+        if not p.is_absolute():
+            return str(ws / p)
+        if not p.exists():
+            for i in range(1, len(p.parts) - 1):  # longest suffix first, at least two components
+                cand = ws.joinpath(*p.parts[i:])
+                if cand.exists():
+                    return str(cand)
+        return str(p)
 
     def get_run(self, run_id: str) -> RunRecord:
         """The run with this id.
@@ -301,6 +353,8 @@ class RunStore(RunLog, RunOwnership):
             if not (0.0 <= p <= 1.0) or math.isnan(p):
                 raise ValueError(f"progress must be a fraction in [0, 1] (got {fields['progress']})")
             fields["progress"] = p
+        if fields.get("checkpoint") is not None:
+            fields["checkpoint"] = self._portable(fields["checkpoint"])
         values = {
             k: (to_json(v, f"run {k}") if k in _JSON_COLUMNS and v is not None else v) for k, v in fields.items()
         }

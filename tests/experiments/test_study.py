@@ -51,14 +51,11 @@ def test_bad_studies_are_refused():
 
 @pytest.mark.parametrize("args, msg", [
     (["--methods", "full,bogus"], "unknown method"),
-    (["--seeds", "0"], "--seeds must be >= 1"),
-    (["--seeds", "x"], "--seeds must be a whole number"),
+    (["--seeds", "0"], "argument --seeds: must be a whole number from 1 to 1000 (got 0)"),
+    (["--seeds", "x"], "argument --seeds: must be a whole number"),
 ])
 def test_study_cli_bad_input_is_one_line_exit_2(args, msg, capsys, tmp_path):
-    with pytest.raises(SystemExit) as e:
-        main(["study", "--name", "x", "--out-dir", str(tmp_path), *args])
-        raise SystemExit(2)  # main returned instead of argparse exiting
-    assert e.value.code == 2
+    assert main(["study", "--name", "x", "--out-dir", str(tmp_path), *args]) == 2
     assert msg in capsys.readouterr().err
 
 
@@ -85,3 +82,54 @@ def test_ground_truth_resumes_and_ranks(tmp_path):
     assert rep["perfect"]["ndcg@5"] == pytest.approx(1.0)
     gt = [{"mask": "a", "valid_mae": 0.1, "test_mae": 0.2}, {"mask": "b", "valid_mae": 0.3, "test_mae": 0.5}]
     assert regret(gt, "a") == 0.0 and regret(gt, "b") == pytest.approx(0.3)
+
+
+def test_a_second_study_of_the_same_name_refuses_while_the_first_runs(tmp_path, capsys):
+    """The lock of `study_<name>.lock` is held by a live process: one line, exit 2, nothing run."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    ready = tmp_path / "ready"
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
+        import sys, time
+        from mro_core.procs import exclusive
+        with exclusive(sys.argv[1], "study 'same'"):
+            open(sys.argv[2], "w").close()
+            time.sleep(600)
+        """), str(tmp_path / "out" / "study_same.lock"), str(ready)],
+        env={**os.environ, "PYTHONPATH": str(root)})
+    try:
+        end = time.monotonic() + 30
+        while not ready.exists():
+            assert time.monotonic() < end, "holder did not start"
+            time.sleep(0.05)
+        rc = main(["study", "--name", "same", "--methods", "full", "--seeds", "1", "--n-train", "16",
+                   "--n-valid", "8", "--n-test", "8", "--epochs", "1", "--d-model", "8", "--device", "cpu",
+                   "--out-dir", str(tmp_path / "out"), "--workdir", str(tmp_path / "w")])
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and err[-1].startswith(f"mro: error: study 'same' is already running (pid {holder.pid}")
+    assert not (tmp_path / "out" / "study_same_runs.csv").exists()
+
+
+def test_a_doubled_runs_csv_is_counted_once_and_the_study_resumes(tmp_path):
+    """What two studies at once once left (a second header, every row twice) is read back as one
+    row per (method, seed): the report does not count duplicates as seeds, and nothing reruns."""
+    m, t = _cfgs()
+    base = dict(name="d", data={"name": "synthetic", "synthetic": to_dict(TINY)}, model=m, train=t,
+                search={"warmup_epochs": 0, "warmup_until": 0.0}, workdir=str(tmp_path / "w"))
+    run_study(StudySpec(methods=("full",), seeds=(0,), **base), tmp_path)
+    p = tmp_path / "study_d_runs.csv"
+    text = p.read_text()
+    p.write_text(text + text)  # header and row again
+    rows = run_study(StudySpec(methods=("full",), seeds=(0,), **base), tmp_path)
+    assert len(rows) == 1 and summarize(rows, name="d").methods[0]["seeds"] == 1
+    assert p.read_text() == text  # repaired on disk

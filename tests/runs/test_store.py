@@ -93,7 +93,7 @@ def test_run_roundtrip(store: RunStore) -> None:
     store.update_run(rid, checkpoint="runs/x.pt", artifacts={"table": "t.csv"}, result={"best": "011011"})
     store.add_artifacts(rid, {"log": Path("runs/logs/x.log")})
     rec = store.get_run(rid)
-    assert rec.checkpoint == "runs/x.pt" and rec.result == {"best": "011011"}
+    assert rec.checkpoint == os.path.abspath("runs/x.pt") and rec.result == {"best": "011011"}
     assert rec.artifacts == {"table": "t.csv", "log": "runs/logs/x.log"} and rec.log_path == "runs/logs/x.log"
 
 
@@ -374,3 +374,33 @@ def test_concurrent_writer_processes(store: RunStore) -> None:
         rec = store.get_run(rid)
         assert (rec.status, rec.epoch, rec.progress, rec.result) == ("done", n_events - 1, 1.0, {"n": n_events})
     assert polls > 1
+
+
+def test_a_copied_workspace_finds_its_own_checkpoints(tmp_path):
+    """Checkpoints inside the workspace are stored relative to it; an absolute path written by an
+    older MRO that no longer exists is found under the workspace the store now lives in."""
+    import shutil
+    import sqlite3
+
+    ws = tmp_path / "ws"
+    s = RunStore(ws)
+    new, old = s.create_run("new", "search", {}), s.create_run("old", "search", {})
+    for rid in (new, old):
+        (ws / rid).mkdir()
+        (ws / rid / "search.pt").write_bytes(b"x")
+    s.update_run(new, checkpoint=str(ws / new / "search.pt"))
+    outside = tmp_path / "elsewhere.pt"
+    s.update_run(old, checkpoint=str(outside))
+    assert s.get_run(old).checkpoint == str(outside)  # outside the workspace: kept as given
+    s.close()
+    con = sqlite3.connect(ws / "mro.sqlite")
+    assert con.execute("SELECT checkpoint FROM runs WHERE id = ?", (new,)).fetchone()[0] == f"{new}/search.pt"
+    con.execute("UPDATE runs SET checkpoint = ? WHERE id = ?", (str(ws.resolve() / old / "search.pt"), old))
+    con.commit()
+    con.close()
+    shutil.copytree(ws, tmp_path / "copy")
+    shutil.rmtree(ws)
+    c = RunStore.for_reading(tmp_path / "copy")
+    assert c.get_run(new).checkpoint == str(tmp_path / "copy" / new / "search.pt")
+    assert c.get_run(old).checkpoint == str(tmp_path / "copy" / old / "search.pt")
+    c.close()

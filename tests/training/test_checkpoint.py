@@ -43,3 +43,37 @@ def test_bad_files_are_checkpoint_errors(tmp_path: Path):
     evil.write_bytes(pickle.dumps(print))
     with pytest.raises(CheckpointError):
         load_checkpoint(evil)
+
+
+def _saved(tmp_path: Path) -> tuple[Path, dict[str, torch.Tensor]]:
+    net = Supernet(tiny_config())
+    sd = net.state_dict()
+    return save_checkpoint(Checkpoint(tiny_config(), TrainConfig(epochs=1), sd), tmp_path / "c.pt"), sd
+
+
+def test_a_byte_flipped_in_a_weight_is_refused_naming_the_tensor(tmp_path: Path):
+    path, sd = _saved(tmp_path)
+    load_checkpoint(path)  # intact: loads
+    name, w = max(sd.items(), key=lambda kv: kv[1].numel())
+    blob = bytearray(path.read_bytes())
+    at = bytes(blob).find(w.contiguous().view(torch.uint8).numpy().tobytes()[:64])
+    assert at > 0  # torch stores tensors uncompressed: the weight's bytes are in the file
+    blob[at + 40] ^= 0x01  # one bit of one float: still finite, still loadable by torch
+    path.write_bytes(bytes(blob))
+    raw = torch.load(path, weights_only=True)  # torch itself does not notice
+    assert not torch.equal(raw["state_dict"][name], w)
+    with pytest.raises(CheckpointError, match=rf"weight tensor '{name}' does not match its checksum"):
+        load_checkpoint(path)
+
+
+def test_checkpoints_without_checksums_still_load_and_non_finite_weights_are_refused(tmp_path: Path):
+    path, sd = _saved(tmp_path)
+    raw = torch.load(path, weights_only=True)
+    del raw["checksums"]  # a checkpoint written before checksums
+    torch.save(raw, path)
+    assert load_checkpoint(path).state_dict.keys() == sd.keys()
+    name = next(k for k, v in sd.items() if v.is_floating_point())
+    raw["state_dict"][name] = raw["state_dict"][name].clone().fill_(float("nan"))
+    torch.save(raw, path)
+    with pytest.raises(CheckpointError, match=rf"weight tensor '{name}' holds NaN or infinite values"):
+        load_checkpoint(path)
