@@ -311,7 +311,7 @@ PRIOR_TRAINED = frozenset({"none", "no_mrg_prior", "no_prior_guidance"})
 HAS_PRIOR = GUIDED | {"no_prior_guidance"}
 GRAD_STATS = ("per_use", "raw")
 """How var_g is read: the gradient norm per mask use (default) or raw."""
-INCLUSIONS = ("relative", "paper")
+INCLUSIONS = ("relative", "paper", "sigmoid")
 """How p becomes per-path inclusion probabilities (``mro_core.search.prior.inclusion_probs``)."""
 @dataclass(frozen=True)
 class SearchConfig:
@@ -325,8 +325,9 @@ class SearchConfig:
         warmup_max: cap on the adaptive warm-up in epochs (0 = half the epochs).
         uniform_mix: after warm-up, each sampled mask is uniform with this probability, so a prior
             that has collapsed still trains (and can recover) every path; 0 = pure prior sampling.
-        inclusion: how p becomes inclusion probabilities, ``relative | paper``
-            (:func:`mro_core.search.prior.inclusion_probs`).
+        inclusion: how p becomes inclusion probabilities, ``relative | paper | sigmoid``
+            (:func:`mro_core.search.prior.inclusion_probs`; ``sigmoid``: per-path probabilities not
+            normalised per source, with a learned per-source threshold).
         top_inclusion: ``relative``: inclusion of each source's most preferred path.
         grad_stat: ``per_use``: var_g of the gradient norm divided by the number of the step's masks
             using the path; ``raw``: the plain norm (grows with how often the path is sampled).

@@ -3,6 +3,13 @@
 A mask a dominates b when it is no worse on both objectives (metric in its direction, MFLOPs
 lower) and strictly better on one. Picks (the paper's "top-k by prior and/or validation"):
 
+* ``parsimonious`` (listed first; present when the best mask's standard error is given): the
+  one-standard-error rule (Hastie et al., *Elements of Statistical Learning* 7.10; scikit-learn's
+  "balance model complexity and cross-validated score" example): among the masks whose metric lies
+  within one standard error of the best one (``<= best + se`` for a lower-is-better metric,
+  ``>= best - se`` otherwise), the one with the fewest MFLOPs; ties: the better metric, then
+  fewer paths, then the mask string. The standard error is the caller's (the search uses the
+  per-sample metric of the ``best`` mask on validation, ``scipy.stats.sem``);
 * ``best``: the best validation metric (ties: fewer MFLOPs);
 * ``budget``: the best metric among masks with MFLOPs <= the budget (absent without a budget;
   an infeasible budget is reported, not silently widened);
@@ -19,6 +26,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
+
+PICKS = ("parsimonious", "best", "budget", "knee", "prior")
+"""The picks in the order results, tables and the CLI list them (the parsimonious pick first)."""
 
 
 @dataclass
@@ -93,6 +103,30 @@ def knee_point(front: Sequence[Mapping], metric: str, higher_is_better: bool) ->
     return dict(front[max(range(len(front)), key=dist.__getitem__)])
 
 
+def one_se_pick(rows: Sequence[Mapping], metric: str, higher_is_better: bool, se: float) -> dict:
+    """The one-standard-error pick (see the module docstring): the fewest-MFLOPs row whose metric
+    is within ``se`` of the best row's; the row gains ``se``, ``threshold`` (the metric bound) and
+    ``within_se`` (how many rows qualified).
+
+    Raises:
+        ValueError: no rows, or ``se`` negative or not finite.
+    """
+    if not rows:
+        raise ValueError("no evaluated masks to pick from")
+    se = float(se)
+    if not se >= 0.0 or se == float("inf"):
+        raise ValueError(f"'se' must be a finite number >= 0 (got {se})")
+    best = min(_key(r, metric, higher_is_better) for r in rows)  # lower is better after _key
+    # a tiny relative slack so that the best row itself always qualifies despite float round-off
+    bound = best + se + 1e-12 * max(1.0, abs(best))
+    within = [r for r in rows if _key(r, metric, higher_is_better) <= bound]
+    pick = dict(min(within, key=lambda r: (float(r["mflops"]), _key(r, metric, higher_is_better),
+                                           str(r["mask"]).count("1"), str(r["mask"]))))
+    threshold = -(best + se) if higher_is_better else best + se
+    pick.update({"se": se, "threshold": threshold, "within_se": len(within)})
+    return pick
+
+
 def select_picks(
     rows: Sequence[Mapping],
     metric: str,
@@ -100,12 +134,17 @@ def select_picks(
     *,
     budget_mflops: float | None = None,
     prior_mask: str | None = None,
+    best_se: float | None = None,
 ) -> dict[str, dict]:
-    """The named picks (see the module docstring) as ``{name: row}``; ``budget`` holds an
+    """The named picks (see the module docstring) as ``{name: row}``, ``parsimonious`` first when
+    ``best_se`` (the standard error of the best mask's metric) is given; ``budget`` holds an
     ``error`` entry instead of a row when no mask fits the budget."""
     info = pareto_front(rows, metric, higher_is_better)
     rank = lambda r: (_key(r, metric, higher_is_better), float(r["mflops"]))  # noqa: E731
-    picks: dict[str, dict] = {"best": dict(min(rows, key=rank))}
+    picks: dict[str, dict] = {}
+    if best_se is not None:
+        picks["parsimonious"] = one_se_pick(rows, metric, higher_is_better, best_se)
+    picks["best"] = dict(min(rows, key=rank))
     if budget_mflops is not None:
         fit = [r for r in rows if float(r["mflops"]) <= budget_mflops]
         if fit:

@@ -34,7 +34,7 @@ FLOORS: list[tuple[float, tuple[str, ...]]] = [
     (4.4, ("mro_core.search.run",)),
     (5, ("mro_core.measure", "mro_core.measure.")),
     (6, ("mro_core.experiments", "mro_core.experiments.tables", "mro_core.experiments.study",
-         "mro_core.experiments.baselines")),
+         "mro_core.experiments.pick_scores", "mro_core.experiments.baselines")),
     (6.1, ("mro_core.experiments.study_ray", "mro_core.experiments.results")),
     (7.0, ("mro_core.runs", "mro_core.runs.records", "mro_core.runs.logs")),
     (7.1, ("mro_core.runs.schema",)),

@@ -51,3 +51,62 @@ def test_errors():
         pareto_front([], "mae", False)
     with pytest.raises(ValueError, match="unknown metric 'acc'"):
         pareto_front(ROWS, "acc", True)
+
+
+# ------------------------------------------------------------------ the one-standard-error pick
+from mro_core.pareto import PICKS, one_se_pick  # noqa: E402
+
+SE_ROWS = [  # a planted pair, a superset of it that is better by less than one SE, a cheap miss
+    {"mask": "110000", "mae": 0.300, "mflops": 2.0},
+    {"mask": "111000", "mae": 0.290, "mflops": 3.0},   # best, but only 0.010 better
+    {"mask": "111111", "mae": 0.295, "mflops": 6.0},
+    {"mask": "100000", "mae": 0.500, "mflops": 1.0},   # far outside one SE
+]
+
+
+def test_superset_within_one_se_loses_to_the_smaller_mask():
+    pick = one_se_pick(SE_ROWS, "mae", False, se=0.02)
+    assert pick["mask"] == "110000"
+    assert pick["threshold"] == pytest.approx(0.31) and pick["within_se"] == 3 and pick["se"] == 0.02
+
+
+def test_mask_outside_one_se_is_not_taken():
+    # with a smaller SE the pair (0.300) is outside 0.290 + 0.005: the best mask itself is the pick
+    assert one_se_pick(SE_ROWS, "mae", False, se=0.005)["mask"] == "111000"
+    # and the cheap single path is never within reach of a moderate SE
+    assert one_se_pick(SE_ROWS, "mae", False, se=0.2)["mask"] == "110000"
+    assert one_se_pick(SE_ROWS, "mae", False, se=0.21)["mask"] == "100000"
+
+
+def test_zero_se_is_the_best_pick_and_ties_go_to_fewer_flops_then_metric_then_paths():
+    assert one_se_pick(SE_ROWS, "mae", False, se=0.0)["mask"] == "111000"
+    rows = [{"mask": "011", "mae": 0.30, "mflops": 2.0}, {"mask": "110", "mae": 0.29, "mflops": 2.0},
+            {"mask": "111", "mae": 0.28, "mflops": 3.0}]
+    assert one_se_pick(rows, "mae", False, se=0.05)["mask"] == "110"  # equal MFLOPs: the better metric
+    rows = [{"mask": "0111", "mae": 0.3, "mflops": 2.0}, {"mask": "1100", "mae": 0.3, "mflops": 2.0}]
+    assert one_se_pick(rows, "mae", False, se=0.0)["mask"] == "1100"  # then fewer paths
+
+
+def test_one_se_for_a_higher_is_better_metric():
+    rows = [{"mask": "a", "acc": 0.99, "mflops": 5.0}, {"mask": "b", "acc": 0.985, "mflops": 2.0},
+            {"mask": "c", "acc": 0.95, "mflops": 1.0}]
+    assert one_se_pick(rows, "acc", True, se=0.01)["mask"] == "b"
+    assert one_se_pick(rows, "acc", True, se=0.01)["threshold"] == pytest.approx(0.98)
+    assert one_se_pick(rows, "acc", True, se=0.001)["mask"] == "a"
+
+
+def test_select_picks_lists_parsimonious_first_only_with_an_se():
+    picks = select_picks(SE_ROWS, "mae", False, best_se=0.02)
+    assert list(picks)[:2] == ["parsimonious", "best"] and picks["parsimonious"]["mask"] == "110000"
+    assert picks["best"]["mask"] == "111000"
+    assert "parsimonious" not in select_picks(SE_ROWS, "mae", False)
+    assert PICKS[0] == "parsimonious" and set(picks) <= set(PICKS)
+
+
+def test_one_se_rejects_bad_input():
+    with pytest.raises(ValueError, match="'se' must be"):
+        one_se_pick(SE_ROWS, "mae", False, se=-1.0)
+    with pytest.raises(ValueError, match="'se' must be"):
+        one_se_pick(SE_ROWS, "mae", False, se=float("nan"))
+    with pytest.raises(ValueError, match="no evaluated masks"):
+        one_se_pick([], "mae", False, se=0.1)

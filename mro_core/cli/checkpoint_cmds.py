@@ -26,11 +26,19 @@ def cmd_eval(a: argparse.Namespace) -> int:
     from mro_core.paths import PathSpace
     from mro_core.training.train import evaluate_masks
 
-    if bool(a.mask) == bool(a.all_masks):
-        raise UsageError("give exactly one of --mask M or --all-masks")
+    sample = getattr(a, "sample_masks", None)
+    if bool(a.mask) + bool(a.all_masks) + (sample is not None) != 1:
+        raise UsageError("give exactly one of --mask M, --all-masks or --sample-masks N")
+    if sample is not None and sample < 1:
+        raise UsageError(f"--sample-masks must be >= 1 (got {sample})")
     ckpt, model, ds, device = _open_checkpoint(a)
     space = model.space
-    masks = space.all_masks() if a.all_masks else [space.parse(a.mask)]
+    if sample is not None:
+        from mro_core.search.selection import sample_masks_stratified
+
+        masks = sample_masks_stratified(space, sample, seed=a.sample_seed)
+    else:
+        masks = space.all_masks() if a.all_masks else [space.parse(a.mask)]
     batch_size = ckpt.train_config.eval_batch_size if a.batch_size is None else a.batch_size
     if batch_size < 1:
         raise UsageError(f"--batch-size must be >= 1 (got {batch_size})")
@@ -44,7 +52,7 @@ def cmd_eval(a: argparse.Namespace) -> int:
         r["paths"] = ", ".join(space.active_names(space.parse(r["mask"])))
     doc = {"checkpoint": str(a.checkpoint), "split": a.split, "task": ds.task, "rows": rows}
     if a.json:
-        print_json(doc if a.all_masks else {**doc, **rows[0]})
+        print_json({**doc, **rows[0]} if a.mask else doc)
         return 0
     cols = ["mask", "paths", "loss", *(["mae", "corr", "acc7", "acc2", "f1"] if ds.task == "regression" else ["acc", "f1"]), "mflops"]
     print_table(sorted(rows, key=lambda r: r["loss"]), cols)

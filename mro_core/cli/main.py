@@ -31,6 +31,7 @@ from mro_core.cli.run_cmds import cmd_runs, cmd_search, cmd_table
 from mro_core.cli.study_cmds import add_quality_args, add_study_parsers
 from mro_core.cli.train_cmds import cmd_data, cmd_train
 from mro_core.config import ABLATIONS
+from mro_core.pareto import PICKS
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -91,8 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_args(p)
     add_train_args(p)
     g = add_search_args(p)
-    g.add_argument("--pick", choices=("best", "budget", "knee", "prior"), default="best",
-                   help="which pick of each search is the table's row (default best)")
+    g.add_argument("--pick", choices=PICKS, default="parsimonious",
+                   help="which pick of each search is the table's row (default parsimonious: the "
+                        "fewest-MFLOPs mask within one standard error of the best validation metric)")
     p.add_argument("--seeds", type=N.whole(1, 1000), default=1, help="repeat with this many seeds; mean ± std (default 1)")
     p.add_argument("--workspace", default="runs", help="run store folder (default runs/)")
     p.add_argument("--out", help="write OUT.md and OUT.csv")
@@ -110,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT))
     p.add_argument("--mask", help="one mask: 011011, [0,1,1,0,1,1], 0,1,1,0,1,1 or T->V,A->T,...")
     p.add_argument("--all-masks", action="store_true", help="every non-empty mask")
+    p.add_argument("--sample-masks", type=N.whole(1, 10**6), metavar="N",
+                   help="N seeded random masks, stratified over the path count (when all masks are too many)")
+    p.add_argument("--sample-seed", type=N.SEED, default=0, help="seed of --sample-masks (default 0)")
     p.add_argument("--split", choices=("valid", "test"), default="valid")
     p.add_argument("--batch-size", type=N.COUNT,
                    help="evaluation batch size (default: the checkpoint's); metrics do not depend on it")

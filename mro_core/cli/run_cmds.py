@@ -74,13 +74,15 @@ def cmd_search(a: argparse.Namespace) -> int:
         print(f"run {run_id} {rec.status}; `mro runs resume {run_id}` continues it", file=sys.stderr)
         return 1
     doc = {"run_id": run_id, "checkpoint": rec.checkpoint, "picks": res.picks, "pareto": res.pareto,
-           "finetune": res.finetune, "history": res.history}
+           "finetune": res.finetune, "history": res.history, "warnings": res.warnings}
     if a.json:
         print_json(doc)
         return 0
     space_cols = ["mask", "mae", "corr", "acc7", "acc2", "f1", "mflops"] if prepared.data.task == "regression" else ["mask", "acc", "f1", "mflops"]
     print(f"run {run_id}: checkpoint {rec.checkpoint}")
-    print_table([{"pick": k, **v} for k, v in res.picks.items()], ["pick", *space_cols, "error"])
+    for w in res.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    print_table([{"pick": k, **v} for k, v in res.picks.items()], ["pick", *space_cols, "se", "error"])
     return 0
 
 

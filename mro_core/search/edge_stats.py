@@ -204,6 +204,19 @@ class EdgeStats:
             log.debug("edge statistics unobserved (neutral 0): %s", dict(zip(STAT_NAMES, missing)))
         return zscore_columns(raw).float()
 
+    def constant_stats(self) -> list[str]:
+        """Names of the statistics observed on >= 2 edges whose values are the same on all of them
+        (spread below :data:`CONSTANT_REL_TOL` of the magnitude, or exactly 0): their z-scores are 0."""
+        raw = self.raw()
+        out = []
+        for c, name in enumerate(STAT_NAMES):
+            v = raw[:, c][~torch.isnan(raw[:, c])]
+            if v.numel() >= 2:
+                sd = float(v.std(unbiased=False))
+                if sd == 0.0 or sd <= CONSTANT_REL_TOL * float(v.abs().max()):
+                    out.append(name)
+        return out
+
     def to_record(self) -> dict[str, Any]:
         """JSON-able ``{"raw": {stat: [..]}, "normalised": {stat: [..]}, "paths": [..]}`` (None = unobserved)."""
         raw, z = self.raw(), self.normalised()

@@ -45,7 +45,7 @@ from mro_core.search.edge_stats import (  # re-exported: the prior's statistics 
 
 __all__ = [
     "CONSTANT_REL_TOL", "DEFAULT_GRAD_WINDOW", "STAT_NAMES", "EdgeStats", "LogitPrior", "MRGPrior", "PathPrior",
-    "PriorSamplingError", "attention_variance", "inclusion_probs", "mask_log_prob", "prior_score",
+    "PriorSamplingError", "attention_variance", "inclusion_probs", "mask_log_prob", "mask_scores", "prior_score",
     "sample_prior_masks", "top_masks",
     "zscore_columns",
 ]
@@ -115,12 +115,32 @@ class PathPrior(nn.Module):
     to be restored lives in its ``state_dict`` (plain tensors).
     """
 
-    def __init__(self, space: PathSpace) -> None:
+    def __init__(self, space: PathSpace, *, independent: bool = False) -> None:
         super().__init__()
         self.space = space
+        # ``sigmoid`` inclusion: a learned per-source offset t_i (init 0) turns the per-source
+        # softmax into independent per-path probabilities (see :meth:`independent_probs`)
+        self.source_offsets = nn.Parameter(torch.zeros(space.k)) if independent else None
 
     def probs(self, stats: Tensor | None = None) -> Tensor:  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} must implement probs(stats)")
+
+    def independent_probs(self, p: Tensor) -> Tensor:
+        r"""Per-path probabilities NOT normalised per source (``sigmoid`` inclusion), ``(P,) -> (P,)``:
+
+        .. math:: q_{i\to j} = \sigma\big(\log((k-1)\,p_{i\to j}) + t_i\big)
+
+        i.e. a sigmoid of the GAT's (or the logits') edge score, log p up to its per-source
+        normaliser, against a learned per-source threshold t_i. A uniform p with t = 0 gives 1/2 per
+        path; t_i -> -inf is "source i feeds nothing", and any subset of a source's paths is the
+        set above the threshold for some p and t_i, so hubs, sinks and silent modalities can all be
+        the prior's top mask. Without offsets (other inclusions) ``p`` is returned unchanged.
+        """
+        if self.source_offsets is None:
+            return p
+        k = self.space.k
+        logit = torch.log(((k - 1) * p).clamp_min(1e-30)) + self.source_offsets.to(p.dtype).repeat_interleave(k - 1)
+        return torch.sigmoid(logit)
 
     def forward(self, stats: Tensor | None = None) -> Tensor:
         return self.probs(stats)
@@ -207,8 +227,9 @@ class MRGPrior(PathPrior):
         path_bias: bool = False,
         init_mix: tuple[float, float, float] = (1.0, 1.0, 1.0),
         seed: int | None = None,
+        independent: bool = False,
     ) -> None:
-        super().__init__(space)
+        super().__init__(space, independent=independent)
         from torch_geometric.nn import GATConv, GATv2Conv  # deferred: slow to import, only the prior needs it
 
         for name, v in (("node_dim", node_dim), ("hidden", hidden), ("heads", heads)):
@@ -270,8 +291,8 @@ class MRGPrior(PathPrior):
             stats = torch.zeros(self.space.num_paths, 3, device=self.node_emb.device)
         p = self.gat_attention(stats.to(self.node_emb.device)).mean(-1)  # (P,): mean over heads
         if self.path_bias is not None:
-            return _source_softmax(torch.log(p.clamp_min(1e-30)) + self.path_bias, k)
-        return p / _source_sums(p, k).repeat_interleave(k - 1)  # round-off only
+            return self.independent_probs(_source_softmax(torch.log(p.clamp_min(1e-30)) + self.path_bias, k))
+        return self.independent_probs(p / _source_sums(p, k).repeat_interleave(k - 1))  # round-off only
 
     def extra_repr(self) -> str:
         return (
@@ -291,8 +312,8 @@ class LogitPrior(PathPrior):
         space: the path space.
     """
 
-    def __init__(self, space: PathSpace) -> None:
-        super().__init__(space)
+    def __init__(self, space: PathSpace, *, independent: bool = False) -> None:
+        super().__init__(space, independent=independent)
         self.logits = nn.Parameter(torch.zeros(space.num_paths))
 
     def reset_parameters(self) -> None:
@@ -300,7 +321,7 @@ class LogitPrior(PathPrior):
             self.logits.zero_()
 
     def probs(self, stats: Tensor | None = None) -> Tensor:
-        return _source_softmax(self.logits, self.space.k)
+        return self.independent_probs(_source_softmax(self.logits, self.space.k))
 
     def extra_repr(self) -> str:
         return f"k={self.space.k}, paths={self.space.num_paths}"
@@ -323,6 +344,9 @@ def inclusion_probs(p: Tensor, k: int, rho: float = DEFAULT_RHO, eps: float = DE
       with t = ``top``: each source's favourite path is drawn with probability t and the others in
       proportion to their p, so a source whose two paths both matter (p = 1/2 each) includes both
       with probability t each. A uniform p gives every path t (rho is not used).
+    - ``sigmoid``: :math:`\pi_{ij} = \mathrm{clamp}(q_{ij}, \epsilon, 1-\epsilon)` where ``p`` already
+      holds the prior's independent per-path probabilities q (:meth:`PathPrior.independent_probs`,
+      not normalised per source), so a source may include none, one or all of its paths.
 
     Args:
         p: ``(P,)`` path probabilities (any float tensor).
@@ -340,6 +364,8 @@ def inclusion_probs(p: Tensor, k: int, rho: float = DEFAULT_RHO, eps: float = DE
         raise ValueError(f"'k' must be >= 2 (got {k})")
     if mode == "paper":
         return ((k - 1) * p * rho).clamp(eps, 1.0 - eps)
+    if mode == "sigmoid":
+        return p.clamp(eps, 1.0 - eps)
     if mode != "relative":
         raise ValueError(f"unknown inclusion {mode!r}; choose one of {list(INCLUSIONS)}")
     if not 0.0 < top <= 1.0:
@@ -396,6 +422,16 @@ def prior_score(p: Tensor, masks: Sequence[Mask] | Tensor) -> Tensor:
     """
     m = _masks_tensor(masks, p.shape[0], p.device, p.dtype)
     return m @ p  # (M,)
+
+
+def mask_scores(p: Tensor, masks: Sequence[Mask] | Tensor, inclusion: str) -> Tensor:
+    """The score that ranks masks for the rank terms and the rank measure, ``(M,)``: the sum of p
+    (:func:`prior_score`), except for ``sigmoid`` inclusion, where it is the mask's log-probability
+    under the prior's own independent bits (:func:`mask_log_prob`): a sum of probabilities never
+    prefers leaving a path out, and the per-source offsets would get no gradient from it."""
+    if inclusion == "sigmoid":
+        return mask_log_prob(p.clamp(1e-6, 1 - 1e-6), masks)
+    return prior_score(p, masks)
 
 
 def sample_prior_masks(

@@ -53,6 +53,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from mro_core import metrics as M
 from mro_core.cancel import JobCancelled
 from mro_core.training.checkpoint import Checkpoint, load_checkpoint
 from mro_core.config import (  # noqa: F401 - PAPER_LITERAL and SearchConfig re-exported (``search.PAPER_LITERAL``)
@@ -69,7 +70,7 @@ from mro_core.model.flops import part_flops
 from mro_core.training.loop import Loop
 from mro_core.model.supernet import Supernet
 from mro_core.paths import Mask, PathSpace
-from mro_core.search.prior import EdgeStats, LogitPrior, MRGPrior, PathPrior, prior_score, sample_prior_masks
+from mro_core.search.prior import EdgeStats, LogitPrior, MRGPrior, PathPrior, mask_scores, sample_prior_masks
 from mro_core.search.ranking import RunningMaskLoss, hard_rank_loss, rank_regularizer, spearman_rho
 from mro_core.search.selection import (  # noqa: F401 - re-exported: the selection lived here before
     EVAL_SET_SEED,
@@ -97,10 +98,11 @@ log = logging.getLogger(__name__)
 
 def build_prior(space: PathSpace, cfg: SearchConfig, seed: int) -> PathPrior:
     """The MRG prior, or the per-path logit prior of the ``no_mrg_prior`` ablation."""
+    independent = cfg.inclusion == "sigmoid"
     if cfg.ablation == "no_mrg_prior":
-        return LogitPrior(space)
+        return LogitPrior(space, independent=independent)
     torch.manual_seed(seed)
-    return MRGPrior(space)
+    return MRGPrior(space, independent=independent)
 
 
 # ------------------------------------------------------------------------------------ the loop
@@ -197,9 +199,23 @@ def run_search(
     planted = PathSpace.to_bits(space.parse(list(ds.planted_paths))) if ds.planted_paths else None
     eval_set = fixed_eval_masks(space, cfg.eval_masks)
     per_epoch = num_batches(len(split), train_cfg.batch_size) * train_cfg.masks_per_step
+    metric = M.primary_metric(ds.task)[0]
+    # statistics found constant across edges (e.g. var_a with one token per modality): they carry
+    # no information about the paths; warned once per search, listed in the log and the result
+    constant_seen: dict[str, None] = dict.fromkeys(s for h in history for s in h.get("constant_stats") or [])
+
+    def check_constant() -> None:
+        for name in stats.constant_stats():
+            if name not in constant_seen:
+                constant_seen[name] = None
+                log.warning("edge statistic %s is constant across all %d edges (e.g. attention variance is 0 "
+                            "when each modality has one token): it carries no information about the paths",
+                            name, space.num_paths)
+
     if ckpt.epoch == 0:  # initial prior: statistics of the untrained model on a few batches
         _record_static_stats(model, ds, stats, cfg, device)
         z_prev = stats.normalised().float()
+        check_constant()
     evaluated: Selection | None = None
 
     def save(epoch_done: int) -> None:
@@ -226,7 +242,7 @@ def run_search(
             return masks
 
         def extra_loss(losses: torch.Tensor, masks: list[Mask]) -> torch.Tensor:
-            scores = prior_score(prior.probs(z_prev.to(device)), masks)
+            scores = mask_scores(prior.probs(z_prev.to(device)), masks, cfg.inclusion)
             targets = running.update(masks, losses.detach().cpu().numpy())
             step_hard.append(hard_rank_loss(scores.detach().cpu(), targets, cfg.rank_loss))
             step_rho.append(spearman_rho(scores.detach().cpu(), targets))
@@ -258,6 +274,7 @@ def run_search(
         # update_prior: refresh the statistics from this epoch's model, keep learned parameters
         _record_static_stats(model, ds, stats, cfg, device)
         z_prev = stats.normalised().float()
+        check_constant()
         return {"t0": t0, "loss": loss, "guided": guided, "step_hard": step_hard, "step_rho": step_rho,
                 "sampled": sampled, "path_exec": path_exec[0]}
 
@@ -281,7 +298,13 @@ def run_search(
             "spearman": float(np.mean(step_rho)) if step_rho else None,
             "rank_spearman": evaluated.rank.get("spearman"), "rank_kendall": evaluated.rank.get("kendall"),
             "pick": evaluated.picks["best"]["mask"], "prior_mode": evaluated.prior_mode,
+            "pick_valid": evaluated.picks["best"].get(metric),
+            "parsimonious": evaluated.picks["parsimonious"]["mask"],
+            "parsimonious_valid": evaluated.picks["parsimonious"].get(metric),
+            "se": evaluated.picks["parsimonious"].get("se"),
             "hit": None if planted is None else evaluated.picks["best"]["mask"] == planted,
+            "parsimonious_hit": None if planted is None else evaluated.picks["parsimonious"]["mask"] == planted,
+            "constant_stats": list(constant_seen),
             "prior_hit": None if planted is None or evaluated.prior_mode is None else evaluated.prior_mode == planted,
             "candidates": len(evaluated.candidates), "path_executions": prev_exec + done["path_exec"],
             "p": rec["p"], "alpha": rec.get("alpha"), "beta": rec.get("beta"), "gamma": rec.get("gamma"),
@@ -293,8 +316,10 @@ def run_search(
             store.put_masks(run_id, evaluated.rows, "valid", "supernet")
             store.log_event(run_id, "epoch", epoch + 1, event)
             store.heartbeat(run_id, epoch=epoch + 1, progress=(epoch + 1) / train_cfg.epochs)
-        log.info("epoch %d/%d (%s): loss %.4f, valid %.4f, pick %s, prior rho %s", epoch + 1, train_cfg.epochs,
-                 event["sampling"], loss, valid.get("loss", float("nan")), event["pick"], event["rank_spearman"])
+        log.info("epoch %d/%d (%s): loss %.4f, full-mask valid loss %.4f, best %s (valid %s %.4f), parsimonious %s "
+                 "(valid %s %.4f, 1 SE %.4f), prior rho %s", epoch + 1, train_cfg.epochs, event["sampling"], loss,
+                 valid.get("loss", float("nan")), event["pick"], metric, event["pick_valid"], event["parsimonious"],
+                 metric, event["parsimonious_valid"], event["se"], event["rank_spearman"])
         if on_epoch is not None:
             on_epoch(event)
         if should_stop is not None and should_stop():
@@ -311,11 +336,14 @@ def run_search(
                          "convention": "fvcore: 1 multiply-add = 1 FLOP, per sample",
                          "mflops": {r["mask"]: r["mflops"] for r in result.rows}}
     result.first_hit = first_hit(history)
+    result.warnings = [f"edge statistic {n} was constant across edges (no information about the paths)"
+                       for n in constant_seen]
     if cfg.finetune_epochs > 0:
         result.finetune = finetune_pick(ds, model_cfg, train_cfg, cfg, result.picks, out, data_desc)
     ckpt.mask_table = result.rows
     ckpt.flops = result.flops_meta
-    ckpt.extra["result"] = {"picks": result.picks, "finetune": result.finetune, "first_hit": result.first_hit}
+    ckpt.extra["result"] = {"picks": result.picks, "finetune": result.finetune, "first_hit": result.first_hit,
+                            "warnings": result.warnings}
     save(train_cfg.epochs)
     result.history = history
     result.checkpoint = str(out)

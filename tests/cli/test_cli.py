@@ -42,6 +42,19 @@ def test_eval_all_masks_json(tiny_ckpt, capsys):
     assert len({r["mask"] for r in doc["rows"]}) == 63
 
 
+def test_eval_sample_masks_is_seeded_distinct_and_stratified(tiny_ckpt, capsys):
+    argv = ["eval", "--checkpoint", str(tiny_ckpt), "--sample-masks", "12", "--json"]
+    assert main(argv) == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert len(rows) == 12 and len({r["mask"] for r in rows}) == 12
+    # 12 over the counts 1..6: two each, but only one mask has 6 paths; its spare share goes to another count
+    counts = [r["mask"].count("1") for r in rows]
+    assert counts.count(6) == 1 and sorted(counts.count(c) for c in range(1, 6)) == [2, 2, 2, 2, 3]
+    assert main(argv) == 0 and [r["mask"] for r in json.loads(capsys.readouterr().out)["rows"]] == [r["mask"] for r in rows]
+    rc, err = _err(capsys, ["eval", "--checkpoint", str(tiny_ckpt), "--sample-masks", "3", "--all-masks"])
+    assert rc == 2 and "exactly one of" in err
+
+
 def test_eval_matches_the_stored_table(tiny_ckpt, capsys):
     raw = torch.load(tiny_ckpt, weights_only=True)
     stored = {r["mask"]: r for r in raw["mask_table"]}

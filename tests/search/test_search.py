@@ -36,7 +36,13 @@ def test_search_reports_picks_front_and_writes_the_store(tmp_path):
     store = RunStore(tmp_path / "ws")
     rid = store.create_run("t", "search", {"x": 1}, total_epochs=3)
     res = run_search(ds, mcfg, tcfg, scfg, out=tmp_path / "s.pt", store=store, run_id=rid)
-    assert set(res.picks) == {"best", "budget", "knee", "prior"}
+    assert list(res.picks)[0] == "parsimonious"
+    assert set(res.picks) == {"parsimonious", "best", "budget", "knee", "prior"}
+    par, best = res.picks["parsimonious"], res.picks["best"]
+    assert par["mflops"] <= best["mflops"] and par["mae"] <= best["mae"] + par["se"] + 1e-12
+    assert par["se"] > 0 and "test" in par
+    cheaper_within = [r for r in res.rows if r["mae"] <= best["mae"] + par["se"] and r["mflops"] < par["mflops"]]
+    assert not cheaper_within, "a cheaper mask within one SE of the best was passed over"
     for name in ("best", "knee", "prior"):
         assert len(res.picks[name]["mask"]) == 6 and res.picks[name]["mflops"] > 0
         assert "test" in res.picks[name]
@@ -49,6 +55,9 @@ def test_search_reports_picks_front_and_writes_the_store(tmp_path):
     assert [e.epoch for e in events] == [1, 2, 3]
     assert {"p", "alpha", "beta", "gamma", "stats", "spearman", "hard_rank"} <= set(events[-1].payload)
     assert [e.payload["sampling"] for e in events] == ["uniform", "prior", "prior"]
+    last = events[-1].payload  # the log's pick metrics are the picks' own, not the full mask's
+    assert last["pick"] == best["mask"] and last["pick_valid"] == best["mae"]
+    assert last["parsimonious"] == par["mask"] and last["parsimonious_valid"] == par["mae"]
     assert len(store.masks(rid, split="valid")) == 63
     raw = torch.load(tmp_path / "s.pt", weights_only=True)
     assert len(raw["prior"]["p"]) == 6 and len(raw["prior"]["history"]) == 3

@@ -96,7 +96,8 @@ def test_candidates_at_k5_hold_the_prior_top_masks_and_unguided_ones_are_uniform
     full = candidate_masks(space, pi, [], SearchConfig(top_n=8), rng, per_epoch=10)
     ring_mask = tuple(int(i in ring) for i in range(20))
     assert ring_mask in full and space.full_mask() in full
-    assert len(full) <= 8 + 21
+    assert len(full) <= 8 + 21 + 4 * 20                # top_n, singles + full, PER_COUNT per path count
+    assert set(np.asarray(full).sum(1).tolist()) == set(range(1, 21))  # every path count is a candidate
     uni = candidate_masks(space, pi, [], SearchConfig(top_n=200, ablation="no_prior_guidance"), rng, per_epoch=200)
     counts = np.asarray(uni[21:]).sum(1)
     assert 8 < counts.mean() < 12                    # fair bits: about half the paths, not the prior's
