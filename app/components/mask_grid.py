@@ -12,7 +12,7 @@ import streamlit as st
 from mro_core.paths import Mask, PathSpace
 
 from app.services import state as S
-from app.services.checkpoints import CheckpointView
+from app.services.checkpoints import BEST_IS_PAPER, CheckpointView
 from app.services.masks import bits_from_toggles, resolve_mask
 
 ALL_ZERO_MESSAGE = "At least one path must stay on: the all-zero mask is not a subnet."
@@ -79,7 +79,7 @@ def _on_quick(bits: str) -> None:
 def quick_masks(view: CheckpointView, mask: Mask) -> None:
     """Buttons that set the full mask, the best mask of the table, and the paper's 011011 (k = 3)."""
     quick = view.quick_masks()
-    keys = {"Full": S.QUICK_FULL, "Best found": S.QUICK_BEST, "Paper 011011": S.QUICK_PAPER}
+    keys = {"Full": S.QUICK_FULL, "Best found": S.QUICK_BEST, BEST_IS_PAPER: S.QUICK_BEST, "Paper 011011": S.QUICK_PAPER}
     bits = PathSpace.to_bits(mask)
     cols = st.columns(len(quick))
     for col, (label, target) in zip(cols, quick.items()):

@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 PAPER_MASK = "011011"
 """The paper's Full-MRO subnet for k = 3 (T->V, A->T, V->T, V->A)."""
+BEST_IS_PAPER = "Best found = paper"
+"""Label of the one quick button when the table's best mask is the paper's 011011."""
 
 LATENCY_THREADS = 1
 """Torch threads while timing. One thread gives stable numbers on a shared CPU: with two threads
@@ -209,12 +211,17 @@ class CheckpointView:
         return (max if spec.higher_is_better else min)(scored, key=lambda t: t[0])[1]
 
     def quick_masks(self) -> dict[str, str]:
-        """Label -> bit string: the full mask, the best in the table, the paper's 011011 (k = 3)."""
+        """Label -> bit string: the full mask, the best in the table, the paper's 011011 (k = 3);
+        one :data:`BEST_IS_PAPER` button when the best mask is the paper's."""
         out = {"Full": self.full_bits}
         best = self.best_mask()
+        paper = self.space.k == 3
+        if best and paper and best == PAPER_MASK:  # one button, not two that set the same mask
+            out[BEST_IS_PAPER] = best
+            return out
         if best:
             out["Best found"] = best
-        if self.space.k == 3:
+        if paper:
             out["Paper 011011"] = PAPER_MASK
         return out
 

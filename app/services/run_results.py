@@ -15,7 +15,7 @@ from app.services import tables
 from app.services.metrics_view import format_value, primary
 from app.services.runs import flat_metrics, run_result
 
-PICK_LABELS = {"best": "best metric", "budget": "best under the FLOPs budget", "knee": "knee of the front",
+PICK_LABELS = {"parsimonious": "fewest FLOPs within 1 SE of the best", "best": "best metric", "budget": "best under the FLOPs budget", "knee": "knee of the front",
                "prior": "highest prior"}
 """Display names of the picks a search writes (``result["picks"]``)."""
 PARETO_URL = "./pareto"

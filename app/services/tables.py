@@ -7,8 +7,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from app.services.runs import flat_metrics, baseline_rows, run_config, run_label, run_result
 from app.services.metrics_view import finite_or_none
-
-PICKS = ("best", "budget", "knee", "prior")
+from mro_core.pareto import PICKS  # noqa: F401 - re-exported: the picks in the order results list them
 RANK_LOSS_LABELS = {"l0": "L0", "l1": "L1", "l2": "L2", "linf": "L\u221e"}
 """Display names of :data:`mro_core.config.RANK_LOSSES`."""
 ABLATION_LABELS = {

@@ -86,10 +86,26 @@ def test_quick_masks(make_app):
     assert_shows(at, best)
     at.button(key=S.QUICK_FULL).click().run()
     assert at.session_state[S.MASK] == "111111"
+    if best == "011011":  # one button for both (test_best_that_is_the_papers_mask_is_one_button)
+        return
     at.button(key=S.QUICK_PAPER).click().run()
     assert at.session_state[S.MASK] == "011011"
     assert {t.key: t.value for t in at.toggle}[S.toggle_key("T->A")] is False
     assert_shows(at, "011011")
+
+
+def test_best_that_is_the_papers_mask_is_one_button(make_app, monkeypatch):
+    from app.services.checkpoints import BEST_IS_PAPER, CheckpointView
+
+    monkeypatch.setattr(CheckpointView, "best_mask", lambda self: "011011")
+    at = make_app()
+    labels = [b.label for b in at.button if b.key in (S.QUICK_BEST, S.QUICK_PAPER)]
+    assert labels == [f"{BEST_IS_PAPER} (011011)"]
+    at.button(key=S.QUICK_BEST).click().run()
+    assert at.session_state[S.MASK] == "011011"
+    monkeypatch.setattr(CheckpointView, "best_mask", lambda self: "111010")
+    at = make_app()
+    assert {b.key for b in at.button} >= {S.QUICK_BEST, S.QUICK_PAPER}  # different masks: two buttons
 
 
 def test_mask_from_url_and_bad_url(make_app):
