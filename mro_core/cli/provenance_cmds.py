@@ -34,11 +34,11 @@ def cmd_results(a: argparse.Namespace) -> int:
     steps = select([s for s in (a.steps or "").split(",") if s])
     root = Path.cwd()
     if a.list:
-        total = 0.0
+        total, width = 0.0, max(len(s.name) for s in steps)
         for s in steps:
             stale = stale_outputs(s, root, recorded_version)
             total += s.minutes if stale else 0
-            print(f"{s.name:13s} {'STALE' if stale else 'current':7s} ~{s.minutes:>4g} min  {s.command}")
+            print(f"{s.name:{width}s} {'STALE' if stale else 'current':7s} ~{s.minutes:>4g} min  {s.command}")
         print(f"to regenerate: about {total:g} min on 2 CPU cores")
         return 0
     run_steps(steps, root, recorded_version, force=a.force)
