@@ -370,9 +370,11 @@ def first_hit(history: list[dict]) -> dict | None:
 
 def finetune_pick(ds: MultimodalDataset, model_cfg: ModelConfig, train_cfg: TrainConfig, cfg: SearchConfig,
                   picks: dict[str, dict], out: Path, data_desc: dict | None) -> dict:
-    """Continue training the chosen subnet alone (``budget`` pick, else ``best``) from the shared
-    weights for ``finetune_epochs``; report its metrics before and after, valid and test."""
-    name = "budget" if "mask" in picks.get("budget", {}) else "best"
+    """Continue training the chosen subnet alone from the shared weights for ``finetune_epochs``;
+    report its metrics before and after, valid and test. The chosen subnet is the pick a table
+    reports by default: ``budget`` when a budget was given and met, else ``parsimonious``, else
+    ``best``."""
+    name = next(n for n in ("budget", "parsimonious", "best") if "mask" in picks.get(n, {}))
     mask = PathSpace(model_cfg.modalities).parse(picks[name]["mask"])
     path = out.with_name(out.stem + f".finetune-{PathSpace.to_bits(mask)}.pt")
     tcfg = replace(train_cfg, epochs=cfg.finetune_epochs, masks_per_step=1)
