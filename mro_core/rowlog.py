@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterator
 
 log = logging.getLogger(__name__)
 
-TEXT_COLUMNS = frozenset({"mask", "pick", "prior_mode", "method"})
+TEXT_COLUMNS = frozenset({"mask", "pick", "prior_mode", "method", "pars_pick", "finetuned_pick"})
 """Columns kept as text: bit strings such as ``011011`` are not numbers (leading zeros)."""
 
 Key = Callable[[dict], tuple]

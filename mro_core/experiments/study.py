@@ -13,6 +13,9 @@ The report (:func:`summarize`, :func:`write_report`), per method:
   :mod:`mro_core.measure.ground_truth`) its regret: stand-alone test metric of the pick minus that of the
   best stand-alone mask;
 - epochs and path executions to the first hit;
+- the parsimonious pick (:func:`mro_core.pareto.one_se_pick`): its shared-weight and (with
+  ``--finetune-epochs``) fine-tuned test metric with bootstrap intervals, MFLOPs, paths, and its
+  exact-hit rate of the planted mask;
 - paired differences Full MRO - method over the common seeds: mean with a percentile bootstrap
   95% interval (scipy's ``bootstrap``) and the Wilcoxon signed-rank p-value.
 
@@ -127,6 +130,7 @@ def run_one(spec: StudySpec, method: str, seed: int, threads: int = 1) -> dict:
     res = run_search(ds, model_cfg, train_cfg, cfg, out=out, resume=True, data_desc=dict(spec.data))
     metric, _ = M.primary_metric(ds.task)
     best = res.picks["best"]
+    pars = res.picks.get("parsimonious") or {}
     last = res.history[-1] if res.history else {}
     fh = res.first_hit or {}
     return {
@@ -144,6 +148,10 @@ def run_one(spec: StudySpec, method: str, seed: int, threads: int = 1) -> dict:
         "finetuned_pick": (res.finetune or {}).get("mask", ""),
         f"finetuned_valid_{metric}": ((res.finetune or {}).get("finetuned_valid") or {}).get(metric, ""),
         f"finetuned_test_{metric}": ((res.finetune or {}).get("finetuned_test") or {}).get(metric, ""),
+        # the parsimonious pick (one standard error rule), the one the tables report and fine-tune
+        "pars_pick": pars.get("mask", ""), "pars_mflops": pars.get("mflops", ""),
+        f"pars_valid_{metric}": pars.get(metric, ""), f"pars_test_{metric}": (pars.get("test") or {}).get(metric, ""),
+        "pars_hit": "" if last.get("parsimonious_hit") is None else int(bool(last["parsimonious_hit"])),
     }
 
 
@@ -230,6 +238,29 @@ def wilcoxon_p(d: Sequence[float]) -> float | None:
     return float(wilcoxon(a).pvalue)
 
 
+def _filled(rs: Sequence[Mapping], key: str) -> list[float]:
+    return [float(r[key]) for r in rs if r.get(key) not in ("", None)]
+
+
+def _parsimonious_summary(row: dict, rs: Sequence[Mapping], metric: str) -> None:
+    """Adds the parsimonious pick's figures to a method's ``row`` when every run has them (runs CSVs
+    of older studies do not): its shared-weight test metric, the fine-tuned one (when the study
+    fine-tuned it: ``finetuned_pick`` equals ``pars_pick``), mean MFLOPs and paths, planted hits."""
+    test, ft = f"pars_test_{metric}", f"finetuned_test_{metric}"
+    vals = _filled(rs, test)
+    if not rs or len(vals) != len(rs):
+        return
+    row[test], row[f"{test}_lo"], row[f"{test}_hi"] = mean_ci(vals)
+    row["pars_mflops"] = float(np.mean(_filled(rs, "pars_mflops")))
+    row["pars_paths"] = float(np.mean([str(r["pars_pick"]).count("1") for r in rs]))
+    tuned = [float(r[ft]) for r in rs if r.get(ft) not in ("", None) and r.get("finetuned_pick") == r.get("pars_pick")]
+    if len(tuned) == len(rs):
+        row[ft], row[f"{ft}_lo"], row[f"{ft}_hi"] = mean_ci(tuned)
+    hits = [int(r["pars_hit"]) for r in rs if r.get("pars_hit") not in ("", None)]
+    if len(hits) == len(rs):
+        row["pars_hit_rate"], (row["pars_hit_lo"], row["pars_hit_hi"]) = sum(hits) / len(hits), wilson(sum(hits), len(hits))
+
+
 @dataclass
 class StudySummary:
     """Per-method rows and paired comparisons of a finished (or partial) study."""
@@ -270,6 +301,7 @@ def summarize(rows: Sequence[Mapping], *, name: str, metric: str = "mae", plante
             fp = [float(r["first_hit_path_executions"]) for r in rs if r.get("first_hit_path_executions") not in ("", None)]
             row["first_hit_epoch_median"] = float(np.median(fe)) if fe else None
             row["first_hit_path_exec_median"] = float(np.median(fp)) if fp else None
+        _parsimonious_summary(row, rs, metric)
         rk = [float(r["rank_kendall"]) for r in rs if r.get("rank_kendall") not in ("", None)]
         row["rank_kendall"] = float(np.mean(rk)) if rk else None
         if ground_truth and all(str(r["pick"]) in gt_masks for r in rs):
@@ -320,6 +352,7 @@ def render_markdown(s: StudySummary) -> str:
         if has_regret:
             cells += [f"{_f(m['regret'])} [{_f(m['regret_lo'])}, {_f(m['regret_hi'])}]" if "regret" in m else "-"]
         lines.append("| " + " | ".join(cells) + " |")
+    lines += _parsimonious_table(s)
     if s.paired:
         lines += ["", f"Paired over seeds, Full MRO minus method, test {s.metric.upper()} (negative = Full MRO better):",
                   "", "| Method | Pairs | Mean difference (bootstrap 95% CI) | Wilcoxon p |", "|---|---|---|---|"]
@@ -327,6 +360,29 @@ def render_markdown(s: StudySummary) -> str:
             lines.append(f"| {p['label']} | {p['pairs']} | {_f(p[f'diff_{t}'])} [{_f(p['diff_lo'])}, "
                          f"{_f(p['diff_hi'])}] | {_f(p['wilcoxon_p'])} |")
     return "\n".join(lines) + "\n"
+
+
+def _parsimonious_table(s: StudySummary) -> list[str]:
+    """The parsimonious pick's table (methods whose runs recorded it); empty for older studies."""
+    t, ft = f"pars_test_{s.metric}", f"finetuned_test_{s.metric}"
+    rows = [m for m in s.methods if t in m]
+    if not rows:
+        return []
+    M = s.metric.upper()
+    head = ["Method", f"Test {M}, shared weights (95% CI)", f"Test {M}, fine-tuned alone (95% CI)", "MFLOPs", "Paths"]
+    if s.planted:
+        head += ["Exact planted (Wilson 95%)"]
+    out = ["", "The parsimonious pick (fewest MFLOPs within one standard error of the best validation "
+           "metric), the one the tables report:", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for m in rows:
+        cells = [m["label"], f"{_f(m[t])} [{_f(m[t + '_lo'])}, {_f(m[t + '_hi'])}]",
+                 f"{_f(m[ft])} [{_f(m[ft + '_lo'])}, {_f(m[ft + '_hi'])}]" if ft in m else "-",
+                 _f(m["pars_mflops"], 2), _f(m["pars_paths"], 1)]
+        if s.planted:
+            cells += [f"{m['pars_hit_rate']:.0%} [{m['pars_hit_lo']:.0%}, {m['pars_hit_hi']:.0%}]"
+                      if "pars_hit_rate" in m else "-"]
+        out.append("| " + " | ".join(cells) + " |")
+    return out
 
 
 def write_report(s: StudySummary, out_dir: str | Path, command: str = "") -> dict[str, str]:

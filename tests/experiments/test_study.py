@@ -39,6 +39,32 @@ def test_study_is_resumable_and_skips_finished_runs(tmp_path):
     s = summarize(rows, name="t", planted="011011")
     assert {r["method"] for r in s.methods} == {"full", "uniform"}
     assert s.paired and s.paired[0]["method"] == "uniform"
+    assert all(len(r["pars_pick"]) == 6 and r["pars_test_mae"] != "" for r in rows)  # the parsimonious pick too
+    assert all("pars_test_mae" in m for m in s.methods)
+
+
+def _row(method, seed, pars, tuned, test, hit):
+    return {"method": method, "seed": seed, "pick": "111111", "pick_mflops": 2.6, "test_mae": 0.3, "hit": 0,
+            "pars_pick": pars, "pars_mflops": {"011011": 1.75, "001011": 1.3}[pars], "pars_test_mae": test,
+            "pars_hit": hit, "finetuned_pick": tuned, "finetuned_test_mae": test - 0.1}
+
+
+def test_the_parsimonious_pick_is_summarised_and_older_runs_csvs_still_read():
+    rows = [_row("full", 0, "011011", "011011", 0.20, 1), _row("full", 1, "001011", "001011", 0.40, 0)]
+    s = summarize(rows, name="p", planted="011011")
+    m = s.methods[0]
+    assert m["pars_test_mae"] == pytest.approx(0.30) and m["finetuned_test_mae"] == pytest.approx(0.20)
+    assert m["pars_mflops"] == pytest.approx((1.75 + 1.3) / 2) and m["pars_paths"] == 3.5
+    assert m["pars_hit_rate"] == 0.5 and m["pars_hit_lo"] < 0.5 < m["pars_hit_hi"]
+    from mro_core.experiments.study import render_markdown
+
+    md = render_markdown(s)
+    assert "The parsimonious pick" in md and "| Full MRO | 0.300 [" in md and "| 50% [" in md
+    rows[1]["finetuned_pick"] = "011011"  # the study fine-tuned another pick in one seed: no fine-tuned mean
+    assert "finetuned_test_mae" not in summarize(rows, name="p", planted="011011").methods[0]
+    old = [{k: v for k, v in r.items() if not k.startswith(("pars_", "finetuned_"))} for r in rows]
+    s_old = summarize(old, name="p", planted="011011")
+    assert "pars_test_mae" not in s_old.methods[0] and "parsimonious" not in render_markdown(s_old)
 
 
 def test_bad_studies_are_refused():
