@@ -40,9 +40,18 @@ def large_type_on() -> bool:
     return bool(st.session_state.get(S.LARGE_TYPE_ON))
 
 
-def show_chart(fig: Any, **kwargs: Any) -> Any:
-    """``st.plotly_chart`` that honours large type (every page's charts go through here)."""
-    return st.plotly_chart(enlarge(fig) if large_type_on() else fig, **kwargs)
+EXPORT_CONFIG = {"toImageButtonOptions": {"format": "svg", "filename": "mro-figure"}, "displaylogo": False}
+"""Plotly's chart config for every chart: the camera button of the chart's toolbar saves the figure
+as SVG (vector, for papers and slides), drawn in the browser, offline (no kaleido, no server)."""
+
+
+def show_chart(fig: Any, *, export_name: str | None = None, **kwargs: Any) -> Any:
+    """``st.plotly_chart`` that honours large type and exports SVG (every page's charts go through
+    here); ``export_name`` names the saved file (default ``mro-figure``)."""
+    config = {**EXPORT_CONFIG, "toImageButtonOptions": {**EXPORT_CONFIG["toImageButtonOptions"],
+                                                        **({"filename": export_name} if export_name else {})}}
+    config.update(kwargs.pop("config", None) or {})
+    return st.plotly_chart(enlarge(fig) if large_type_on() else fig, config=config, **kwargs)
 
 
 def apply_large_type() -> None:

@@ -298,3 +298,13 @@ def test_pareto_link_of_a_results_card_chooses_the_run(open_app, tmp_path):
     assert not at.exception
     assert at.multiselect(key=S.PARETO_RUNS).value == [a]  # not the default (both)
     assert len(at.multiselect(key=S.PARETO_RUNS).options) == 2 and b not in at.multiselect(key=S.PARETO_RUNS).value
+
+
+def test_every_chart_saves_as_svg_offline(make_app):
+    """The chart toolbar's camera button saves SVG in the browser (plotly's toImage; no server)."""
+    at = make_app()
+    charts = at.get("plotly_chart")
+    assert charts
+    for c in charts:
+        config = json.loads(c.proto.config)
+        assert config["toImageButtonOptions"]["format"] == "svg" and config["displaylogo"] is False
