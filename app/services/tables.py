@@ -62,6 +62,18 @@ def final_spearman(rec: Any, events: Sequence[Mapping[str, Any]]) -> float | Non
     return None
 
 
+def pick_of(picks: Any, pick: str) -> tuple[Mapping | None, str]:
+    """The run's pick ``pick`` and the name it was found under: runs made before the parsimonious
+    pick existed have none, and fall back to their ``best`` (the rule's answer when nothing cheaper
+    is within one standard error), so older runs still fill a table."""
+    if not isinstance(picks, Mapping):
+        return None, pick
+    if pick == "parsimonious" and not isinstance(picks.get(pick), Mapping) and isinstance(picks.get("best"), Mapping):
+        return picks["best"], "best"
+    p = picks.get(pick)
+    return (p if isinstance(p, Mapping) else None), pick
+
+
 def table5_rows(runs: Sequence[Any], pick: str = "best") -> list[dict]:
     """Paper Table 5 layout: Model, Subnet Mask, MAE, Corr, Acc-7, Acc-2, F1, MFLOPs, and From
     (where the row comes from).
@@ -80,12 +92,11 @@ def table5_rows(runs: Sequence[Any], pick: str = "best") -> list[dict]:
                          "From": f"baseline stored with run {run_label(rec)}"})
     for rec in runs:
         task = run_task(rec)
-        picks = run_result(rec).get("picks") or {}
-        p = picks.get(pick) if isinstance(picks, Mapping) else None
+        p, used = pick_of(run_result(rec).get("picks") or {}, pick)
         cfg = run_config(rec)
         abl = ABLATION_LABELS.get(str(cfg.get("ablation", "none")), str(cfg.get("ablation")))
         model = f"{abl}: {getattr(rec, 'name', '') or rec.id}"
-        src = f"run {run_label(rec)}: its {pick!r} pick"
+        src = f"run {run_label(rec)}: its {used!r} pick" + (" (made before the parsimonious pick)" if used != pick else "")
         if not isinstance(p, Mapping):
             rows.append({"Model": model, "Subnet Mask": "", **metric_cells(None, task), "MFLOPs": None,
                          "From": src + " (none: the run has not finished)"})
@@ -103,8 +114,8 @@ def table4_rows(runs: Sequence[Any], events_by_run: Mapping[str, Sequence[Mappin
     for rec in runs:
         task = run_task(rec)
         cfg = run_config(rec)
-        picks = run_result(rec).get("picks") or {}
-        p = flat_metrics(picks[pick]) if isinstance(picks, Mapping) and isinstance(picks.get(pick), Mapping) else {}
+        found, _ = pick_of(run_result(rec).get("picks") or {}, pick)
+        p = flat_metrics(found) if found is not None else {}
         cells = metric_cells(p, task)
         loss = str(cfg.get("rank_loss", ""))
         rows.append({

@@ -70,7 +70,9 @@ def test_runs_tables_and_curves(make_app, tmp_path):
     t5, t4 = at.dataframe[0].value, at.dataframe[-1].value
     assert list(t5.columns) == TABLE5
     assert t5.iloc[0]["From"].startswith("baseline stored with run loss-")
-    assert set(t5["From"][1:]) == {f"run loss-{k} ({v}): its 'best' pick" for k, v in ids.items()}
+    # the default pick is the parsimonious one; these runs predate it, so their best pick fills in
+    assert set(t5["From"][1:]) == {f"run loss-{k} ({v}): its 'best' pick (made before the parsimonious pick)"
+                                   for k, v in ids.items()}
     assert list(t5["Model"])[0] == "EmbraceNet"  # a baseline shared by both runs appears once
     assert (t5["Model"] == "EmbraceNet").sum() == 1
     assert list(t4.columns) == ["Run", "Loss Function", "Attention Mask", "Acc-7", "Acc-2", "F1", "Rank Corr (\u03c1)"]
@@ -149,3 +151,13 @@ def test_reference_points_for_mosei_runs_only(make_app, tmp_path):
     assert {round(s["y0"], 4) for s in dotted} == {round(r["metrics"]["mae"], 4) for r in refs}
     assert {a["text"] for a in fig["layout"]["annotations"]} >= {r["label"] for r in refs}
     assert [t["name"] for t in fig["data"]] == ["MRO: on mosi (011011)"]  # the synthetic run is not drawn
+
+
+def test_the_parsimonious_pick_is_used_when_the_run_has_it():
+    from app.services.tables import pick_of
+
+    best, pars = {"mask": "111011"}, {"mask": "011011"}
+    assert pick_of({"best": best, "parsimonious": pars}, "parsimonious") == (pars, "parsimonious")
+    assert pick_of({"best": best}, "parsimonious") == (best, "best")  # an older run
+    assert pick_of({"best": best}, "knee") == (None, "knee")  # no fallback for other picks
+    assert pick_of(None, "best") == (None, "best")
