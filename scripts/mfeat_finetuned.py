@@ -6,7 +6,7 @@ shared-weight test figure only; each search checkpoint keeps its fine-tuning res
 intervals (test accuracy and macro-F1 of the fine-tuned pick), paired differences vs Full MRO, and
 the paths kept per view. Usage::
 
-    PYTHONPATH=. python scripts/mfeat_finetuned.py runs/study_mfeat results/mfeat_study/finetuned.md
+    PYTHONPATH=. python scripts/mfeat_finetuned.py runs/study_mfeat results/study_mfeat_finetuned.md
 """
 
 from __future__ import annotations
@@ -32,16 +32,21 @@ def main(workdir: str, out: str) -> None:
             p = Path(workdir) / f"mfeat-{m}-s{seed}.pt"
             if not p.exists():
                 break
-            res = load_checkpoint(p).extra["result"]
-            ft, best = res["finetune"], res["picks"]["best"]
+            ck = load_checkpoint(p)
+            res = ck.extra["result"]
+            ft = res["finetune"]
+            chosen = res["picks"][ft.get("pick", "best")]  # the fine-tuned pick (parsimonious today)
+            p_last = (ck.history[-1].get("p") if ck.history else None) or []
             rows.append({"method": m, "seed": seed, "mask": ft["mask"], "paths": ft["mask"].count("1"),
-                         "mflops": float(best["mflops"]) if ft["mask"] == best["mask"] else float("nan"),
+                         "pick": ft.get("pick", "best"), "p": p_last,
+                         "mflops": float(chosen["mflops"]) if ft["mask"] == chosen["mask"] else float("nan"),
                          "shared_acc": float(ft["shared_test"]["acc"]), "acc": float(ft["finetuned_test"]["acc"]),
                          "f1": float(ft["finetuned_test"]["f1"]), "valid_acc": float(ft["finetuned_valid"]["acc"])})
     f = lambda t: f"{t[0]:.4f} [{t[1]:.4f}, {t[2]:.4f}]"  # noqa: E731
-    md = ["# mfeat study: the best pick fine-tuned alone (test)", "",
-          "Read from the checkpoints of `sh scripts/mfeat_study.sh` by "
-          "`PYTHONPATH=. python scripts/mfeat_finetuned.py runs/study_mfeat results/mfeat_study/finetuned.md`.", "",
+    picks = sorted({r["pick"] for r in rows})
+    md = [f"# mfeat study: the fine-tuned pick ({', '.join(picks)}) trained alone, on test", "",
+          "Read from the checkpoints of `mro results --steps study-mfeat` by "
+          f"`PYTHONPATH=. python scripts/mfeat_finetuned.py {workdir} {out}`.", "",
           "| Method | Seeds | Acc fine-tuned | Macro-F1 fine-tuned | Acc shared weights | Paths | MFLOPs |",
           "|---|---|---|---|---|---|---|"]
     full = {r["seed"]: r["acc"] for r in rows if r["method"] == "full"}
@@ -58,8 +63,11 @@ def main(workdir: str, out: str) -> None:
         if d:
             md.append(f"| {m} | {len(d)} | {f(mean_ci(d))} |")
     space = PathSpace(VIEWS)
-    md += ["", "Paths kept by the best pick, counted over all methods and seeds, per target view (into) and "
-           "source view (out of):", "", "| View | into | out of |", "|---|---|---|"]
+    md += ["", "Paths kept by the fine-tuned pick, counted over all methods and seeds, per target view (into) and "
+           "source view (out of), beside each view's strength alone (logistic regression on that view, "
+           "test accuracy, `results/mfeat_baselines/baselines.csv`) and the prior's final p summed over "
+           "the paths into the view (mean over the guided runs):", "",
+           "| View | into | out of | LogReg alone | prior p into |", "|---|---|---|---|---|"]
     into, outof = Counter(), Counter()
     for r in rows:
         for bit, name in zip(r["mask"], space.path_names):
@@ -67,12 +75,35 @@ def main(workdir: str, out: str) -> None:
                 s, t = name.split("->")
                 into[t] += 1
                 outof[s] += 1
-    md += [f"| {v} | {into[v]} | {outof[v]} |" for v in VIEWS]
+    alone = _single_view_accuracy(Path(out).parent / "mfeat_baselines" / "baselines.csv")
+    guided = [r["p"] for r in rows if r["p"] and r["method"] in ("full", "paper", "no_mrg_prior")]
+    p_into = {v: float(np.mean([sum(p for p, n in zip(ps, space.path_names) if n.endswith("->" + v))
+                                for ps in guided])) if guided else float("nan") for v in VIEWS}
+    md += [f"| {v} | {into[v]} | {outof[v]} | {alone.get(v, float('nan')):.4f} | {p_into[v]:.2f} |" for v in VIEWS]
+    if alone:
+        from scipy.stats import spearmanr
+
+        strength = [alone[v] for v in VIEWS]
+        md += ["", "Spearman rank correlation with a view's strength alone (6 views): paths kept out of the view "
+               f"{spearmanr([outof[v] for v in VIEWS], strength)[0]:+.2f}, into it "
+               f"{spearmanr([into[v] for v in VIEWS], strength)[0]:+.2f}; prior p into it "
+               f"{spearmanr([p_into[v] for v in VIEWS], strength)[0]:+.2f}."]
     md += ["", "Per run:", "", "| Method | Seed | Mask | Paths | Acc fine-tuned | Acc shared |", "|---|---|---|---|---|---|"]
     md += [f"| {r['method']} | {r['seed']} | `{r['mask']}` | {r['paths']} | {r['acc']:.4f} | {r['shared_acc']:.4f} |"
            for r in rows]
     Path(out).write_text("\n".join(md) + "\n")
     print("\n".join(md[:20]))
+
+
+def _single_view_accuracy(path: Path) -> dict[str, float]:
+    """``{view: test accuracy}`` of the per-view logistic regressions (empty when the file is absent)."""
+    import csv
+
+    if not path.is_file():
+        return {}
+    with open(path, newline="") as f:
+        return {r["model"].split()[-1]: float(r["acc"]) for r in csv.DictReader(f)
+                if r["model"].startswith("LogReg ") and r["model"].split()[-1] in VIEWS}
 
 
 if __name__ == "__main__":
