@@ -75,12 +75,12 @@ STEPS: tuple[Step, ...] = (
     Step("mfeat-baselines", ("baselines", "--dataset", "mfeat", "--preset", "mfeat", "--seeds", "5", "--device", "cpu",
                              "--out", "results/mfeat_baselines/baselines"),
          ("results/mfeat_baselines/baselines.md", "results/mfeat_baselines/baselines.csv",
-          "results/mfeat_baselines/baselines_seeds.csv"), 30, clean=("runs/baselines/*",)),
+          "results/mfeat_baselines/baselines_seeds.csv"), 4, clean=("runs/baselines/*",)),
     Step("study-mfeat", ("study", "--name", "mfeat", "--dataset", "mfeat", "--preset", "mfeat", "--epochs", "6",
                          "--device", "cpu", "--methods", "full,paper,uniform,random_search,no_mrg_prior",
                          "--seeds", "5", "--finetune-epochs", "5", "--workers", "2", "--workdir", "runs/study_mfeat"),
          ("results/study_mfeat.md", "results/study_mfeat.csv", "results/study_mfeat_runs.csv",
-          "results/study_mfeat.html"), 20, clean=("runs/study_mfeat/*",)),
+          "results/study_mfeat.html"), 10, clean=("runs/study_mfeat/*",)),
 )
 """The shipped artefacts in dependency order (the k = 3 study reads the ground truth)."""
 
