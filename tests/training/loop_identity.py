@@ -24,8 +24,10 @@ import numpy as np
 import torch
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "loop_identity.json"
-DROP = {"seconds", "checkpoint", "created", "created_at", "timestamp", "code_version"}
-"""Keys left out: wall-clock times, paths, and the search code version (changes with the code)."""
+DROP = {"seconds", "checkpoint", "created", "created_at", "timestamp", "code_version", "checksums"}
+"""Keys left out: wall-clock times, paths, the search code version (changes with the code), and the
+checkpoint's CRC-32 ``checksums`` (issue 20): a function of the weights, which are compared bit for bit
+already, and absent from checkpoints recorded before it."""
 
 
 def _digest(x):
@@ -69,6 +71,61 @@ def differences(got, want, where: str = "") -> list[str]:
             return [f"{where}: {len(got)} items != {len(want)}"]
         return [d for i, (g, w) in enumerate(zip(got, want)) for d in differences(g, w, f"{where}[{i}]")]
     return [] if got == want and type(got) is type(want) else [f"{where}: {got!r} != {want!r}"]
+
+
+def same_rounding(got: dict, want: dict) -> bool:
+    """Whether this machine rounds float32 as the recording one did. The canary is the Concat+MLP
+    baseline's history (the simplest model through the shared loop): on another CPU (AVX2 against
+    AVX-512 kernels, say) its losses differ in the 7th digit, and then no weight can match bit for bit."""
+    return not differences(got["baseline_concat_mlp"], want["baseline_concat_mlp"])
+
+
+SAMPLED = ("search_k5_none",)
+"""Runs whose candidate masks are drawn from the learned prior: a last-bit difference in p changes a
+draw, and from there the mask table, so on another machine only their structure is compared."""
+
+
+def structure(x):
+    """What a fingerprint must keep on any machine: keys, list lengths, types, tensor shapes and dtypes
+    (not their digests), strings, ints and bools; floats become their type."""
+    if isinstance(x, dict):
+        return {k: structure(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [structure(v) for v in x]
+    if isinstance(x, str) and x.startswith(("tensor(", "array(")):
+        return x.rsplit(":", 1)[0]
+    if isinstance(x, float):
+        return "float"
+    return x
+
+
+def portable_differences(got: dict, want: dict) -> list[str]:
+    """The comparison made on a machine that rounds differently (see :func:`same_rounding`): every
+    run's structure, and every value that does not depend on float rounding (picks, integer counts,
+    the masks of the enumerated k = 3 search), except in the ``SAMPLED`` runs, structure only there."""
+    out: list[str] = []
+    for name in sorted(want):
+        g, w = structure(got.get(name)), structure(want[name])
+        if name in SAMPLED:
+            g, w = _shape_only(g), _shape_only(w)
+        out += differences(g, w, f"/{name}")
+    return out
+
+
+def _shape_only(x):
+    """``structure`` with strings, ints and bools also reduced to their type (for ``SAMPLED`` runs)."""
+    if isinstance(x, dict):
+        return {k: _shape_only(v) for k, v in x.items() if not _is_mask_key(k)}
+    if isinstance(x, list):
+        return [_shape_only(v) for v in x]
+    if isinstance(x, str) and x.startswith(("tensor(", "array(")):
+        return x
+    return type(x).__name__
+
+
+def _is_mask_key(k: str) -> bool:
+    """Keys that are masks themselves (FLOPs tables keyed by mask), which a different draw renames."""
+    return len(k) > 1 and set(k) <= {"0", "1"}
 
 
 def _file(path: Path) -> dict:
