@@ -10,6 +10,7 @@ live beside this module, one module per group (:mod:`~mro_core.cli.train_cmds`,
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 from typing import Sequence
@@ -29,6 +30,7 @@ from mro_core.cli.data_cmds import add_bench_memory_args, add_data_inspect_args
 from mro_core.cli.provenance_cmds import cmd_provenance, cmd_results
 from mro_core.cli.run_cmds import cmd_runs, cmd_search, cmd_table
 from mro_core.cli.study_cmds import add_quality_args, add_study_parsers
+from mro_core.cli.sweep_cmds import add_sweep_parser
 from mro_core.cli.train_cmds import cmd_data, cmd_train
 from mro_core.config import ABLATIONS
 from mro_core.pareto import PICKS
@@ -151,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_quality)
 
     add_study_parsers(sub)
+    add_sweep_parser(sub)
 
     p = sub.add_parser("bench", help="speed ratios measured within one run")
     p.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")
@@ -202,7 +205,7 @@ def _check_outputs(a: argparse.Namespace) -> None:
 
 
 TORCH_COMMANDS = frozenset({"data", "train", "search", "table", "eval", "flops", "quality", "bench", "demo", "study",
-                            "baselines", "provenance", "results"})
+                            "baselines", "provenance", "results", "sweep"})
 """Commands that import torch; ``runs`` does not (listing a workspace stays fast)."""
 
 
@@ -253,15 +256,47 @@ def _main(argv: Sequence[str] | None) -> int:
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     for noisy in ("fvcore", "iopath"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
-    try:
-        _check_outputs(a)
-        return int(a.func(a) or 0)
-    except _user_errors() as e:
-        if a.verbose:
+    with _interrupts_seen() as hits:
+        try:
+            _check_outputs(a)
+            return int(a.func(a) or 0)
+        except _user_errors() as e:
+            if hits:
+                raise KeyboardInterrupt from None
+            if a.verbose:
+                raise
+            msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            print(f"mro: error: {msg}", file=sys.stderr)
+            return 2
+        except Exception:
+            if hits:  # a Ctrl-C inside an import (scipy, sklearn, ...) can surface as any error
+                raise KeyboardInterrupt from None
             raise
-        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        print(f"mro: error: {msg}", file=sys.stderr)
-        return 2
+
+
+@contextlib.contextmanager
+def _interrupts_seen():
+    """SIGINT raises ``KeyboardInterrupt`` as usual, and is also recorded: an interrupt that lands in
+    the middle of a library's import can leave that library half-initialised and surface later as an
+    unrelated error (measured: ``AttributeError: Module 'scipy' has no attribute '_lib'`` after a
+    Ctrl-C 2 s into `mro train`); with the record, that error is reported as the interrupt it was."""
+    import signal
+    import threading
+
+    hits: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield hits
+        return
+
+    def on_sigint(signum, frame):
+        hits.append(signum)
+        raise KeyboardInterrupt
+
+    prev = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield hits
+    finally:
+        signal.signal(signal.SIGINT, prev)
 
 
 if __name__ == "__main__":

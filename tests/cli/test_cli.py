@@ -157,3 +157,41 @@ def test_demo_prints_the_shipped_checkpoint_table(capsys):
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
     assert "planted paths: T->V, A->T, V->T, V->A" in out and "Full mask" in out
+
+
+def test_an_interrupt_that_a_library_turns_into_another_error_is_still_one_line(monkeypatch, capsys):
+    """A Ctrl-C inside a library's import can leave it half-initialised and surface as an unrelated
+    error (scipy: AttributeError); the command line reports it as the interrupt it was."""
+    import os
+    import signal
+    import time
+
+    import importlib
+
+    cli_main = importlib.import_module("mro_core.cli.main")
+
+    def half_imported(a):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)
+        except KeyboardInterrupt:
+            pass  # swallowed, as an interrupted import machinery can
+        raise AttributeError("Module 'scipy' has no attribute '_lib'")
+
+    monkeypatch.setattr(cli_main, "cmd_provenance", half_imported)
+    assert cli_main.main(["provenance", "x.pt"]) == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["mro: interrupted"]
+
+
+def test_an_error_without_an_interrupt_is_not_taken_for_one(monkeypatch):
+    import importlib
+
+    cli_main = importlib.import_module("mro_core.cli.main")
+
+    def broken(a):
+        raise AttributeError("a real bug")
+
+    monkeypatch.setattr(cli_main, "cmd_provenance", broken)
+    with pytest.raises(AttributeError, match="a real bug"):
+        cli_main.main(["provenance", "x.pt"])
