@@ -213,8 +213,10 @@ def write_report(spec: SweepSpec, table: Sequence[Mapping], cs: Sequence[Mapping
     base = Path(results_dir) / f"sweep_{spec.name}"
     base.parent.mkdir(parents=True, exist_ok=True)
     summary = summarize(cs, spec.methods)
+    from mro_core.provenance import code_version, stamp_line
+
     md = f"# Topology sweep `{spec.name}`\n\n" + render_markdown(summary, table, command, settings)
-    base.with_suffix(".md").write_text(md)
+    base.with_suffix(".md").write_text(md + "\n" + stamp_line(command) + "\n")
     cells_csv = base.with_name(base.name + "_cells.csv")
-    pd.DataFrame(list(cs)).to_csv(cells_csv, index=False)
+    pd.DataFrame([{**c, "code_version": code_version()} for c in cs]).to_csv(cells_csv, index=False)
     return {"md": str(base.with_suffix(".md")), "cells": str(cells_csv)}

@@ -119,6 +119,11 @@ def test_mro_sweep_runs_end_to_end_and_resumes(tmp_path, capsys):
     assert main(argv) == 0
     md = (tmp_path / "res" / "sweep_w.md").read_text()
     assert "| k3-t0 | hub |" in md and "| Full MRO | parsimonious | 1 |" in md
+    from mro_core.experiments.results import recorded_version
+    from mro_core.provenance import code_version
+
+    assert recorded_version(tmp_path / "res" / "sweep_w.md") == code_version()
+    assert recorded_version(tmp_path / "res" / "sweep_w_cells.csv") == code_version()
     runs = tmp_path / "work" / "sweep_w" / "study_w-k3-t0_runs.csv"
     before = runs.read_text()
     assert main(argv) == 0  # resumes: nothing to redo, same rows
