@@ -26,6 +26,7 @@ from mro_core.runs.store import RunStore  # noqa: E402
 from app import resources  # noqa: E402
 from app.components import runs_panel  # noqa: E402
 from app.services import state as S  # noqa: E402
+from app.services.data_check import FIXES  # noqa: E402
 
 
 
@@ -170,7 +171,7 @@ def test_launch_error_is_shown(make_app, monkeypatch):
 def test_file_dataset_only_from_data_root(make_app, launched, tmp_path):
     at = make_app()
     at.selectbox(key=S.SEARCH_DATASET).set_value("npz").run()
-    assert any("No .npz/.pkl files" in w.value for w in at.warning)
+    assert any("No .npz files" in w.value for w in at.warning)
     at.button(key=S.SEARCH_SUBMIT).click().run()
     assert not launched and any("no data file" in e.value for e in at.error)
 
@@ -181,11 +182,11 @@ def test_file_dataset_only_from_data_root(make_app, launched, tmp_path):
     at = make_app()
     at.selectbox(key=S.SEARCH_DATASET).set_value("npz").run()
     assert at.selectbox(key=S.SEARCH_DATA_FILE).options == ["toy.npz"]
-    # shown before anything starts: the inspection says the file cannot be read
-    assert any(e.value.startswith("MRO cannot read this file as npz") for e in at.error)
-    at.button(key=S.SEARCH_SUBMIT).click().run()
-    assert not launched and any(e.value.startswith("Nothing was started") for e in at.error)  # refused
-    assert RunStore(tmp_path / "runs").list_runs() == []  # nothing created
+    # shown before anything starts: why the file cannot be read, and Start stays disabled
+    assert [e.value for e in at.error] == ["toy.npz is not a valid .npz archive (not a zip file); "
+                                           f"{FIXES['npz']}"]
+    assert at.button(key=S.SEARCH_SUBMIT).disabled
+    assert not launched and not (tmp_path / "runs").exists()  # nothing created
 
     from mro_core.config import SyntheticConfig
     from mro_core.data.npz import save_npz
@@ -202,6 +203,52 @@ def test_file_dataset_only_from_data_root(make_app, launched, tmp_path):
     assert len(launched) == 1, [e.value for e in at.error]
     req = _request_of(tmp_path, at.session_state[S.LAST_LAUNCH]["run_id"])
     assert req["data_path"] == str((root / "toy.npz").resolve()) and req["n_train"] is None
+
+
+def test_data_file_picker_offers_the_datasets_own_kind(make_app, launched, tmp_path):
+    root = tmp_path / "data"
+    (root / "mosei").mkdir(parents=True)
+    for name in ("toy.npz", "mosei/aligned_50.pkl", "MELD_features_raw1.pkl", "notes.txt"):
+        (root / name).write_bytes(b"PK")
+    at = make_app()
+    at.selectbox(key=S.SEARCH_DATASET).set_value("npz").run()
+    assert at.selectbox(key=S.SEARCH_DATA_FILE).options == ["toy.npz"]  # no .pkl for npz
+    for dataset in ("mosei", "mosi", "meld"):  # the file chosen for npz is not theirs: their first file
+        at.selectbox(key=S.SEARCH_DATASET).set_value(dataset).run()
+        assert not at.exception
+        assert at.selectbox(key=S.SEARCH_DATA_FILE).options == ["MELD_features_raw1.pkl", "mosei/aligned_50.pkl"]
+        assert at.selectbox(key=S.SEARCH_DATA_FILE).value == "MELD_features_raw1.pkl"
+    at.selectbox(key=S.SEARCH_DATASET).set_value("mfeat").run()  # built in: no file to choose
+    assert not [s for s in at.selectbox if s.key == S.SEARCH_DATA_FILE]
+    assert any("reads no data file" in c.value for c in at.caption)
+    at.text_input(key=S.SEARCH_EPOCHS).set_value("1")
+    at.text_input(key=S.SEARCH_WARMUP).set_value("0")
+    at.button(key=S.SEARCH_SUBMIT).click().run()
+    assert len(launched) == 1, [e.value for e in at.error]
+    req = _request_of(tmp_path, at.session_state[S.LAST_LAUNCH]["run_id"])
+    assert req["dataset"] == "mfeat" and req["data_path"] is None
+
+
+@pytest.mark.parametrize("dataset,name,content,reason", [
+    ("npz", "x.npz", b"", "x.npz is not a valid .npz archive (0 bytes); "),
+    ("npz", "x.npz", bytes(range(256)) * 4, "x.npz is not a valid .npz archive (not a zip file); "),
+    ("mosei", "x.pkl", b"", "x.pkl is not a MOSEI feature pickle (0 bytes); "),
+])
+def test_unreadable_file_gives_one_reason_and_disables_start(make_app, launched, tmp_path, dataset, name,
+                                                             content, reason):
+    root = tmp_path / "data"
+    root.mkdir()
+    (root / name).write_bytes(content)
+    at = make_app()
+    at.selectbox(key=S.SEARCH_DATASET).set_value(dataset).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [reason + FIXES[dataset]]  # one reason, with its fix
+    assert "allow_pickle" not in reason + FIXES[dataset]
+    start = at.button(key=S.SEARCH_SUBMIT)
+    assert start.disabled and reason in start.help
+    at.text_input(key=S.SEARCH_EPOCHS).set_value("3").run()  # another field changed: still the one reason
+    assert [e.value for e in at.error] == [reason + FIXES[dataset]] and at.button(key=S.SEARCH_SUBMIT).disabled
+    assert not launched
 
 
 def test_large_file_is_inspected_on_request(make_app, tmp_path, monkeypatch):
