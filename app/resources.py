@@ -1,5 +1,5 @@
-"""The dashboard's process-wide resources, cached once per server: the run store, the job manager
-and the loaded checkpoints.
+"""The dashboard's process-wide resources, cached once per server: the run store, the job manager,
+the loaded checkpoints and the threads that send slow job commands (a cancel) in the background.
 
 Every page and component gets them from here (never from ``st.session_state``, which a reload
 loses). The store and the manager are thread-safe by contract, so Streamlit's script threads share
@@ -8,7 +8,9 @@ one of each per workspace; checkpoints are shared per file version (path + mtime
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, Callable
 
 import streamlit as st
 
@@ -57,6 +59,22 @@ def job_manager() -> JobManager:
     """The process-wide :class:`JobManager` of the workspace: it reaps the jobs this server
     started and marks a job that died without reporting."""
     return _manager(str(settings.workspace()))
+
+
+BACKGROUND_THREADS = 4
+"""Job commands sent at once; more wait for a free thread (a cancel waits for its job, seconds)."""
+
+
+@st.cache_resource
+def _background() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=BACKGROUND_THREADS, thread_name_prefix="mro-job-command")
+
+
+def in_background(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
+    """Run ``fn(*args, **kwargs)`` on a server thread and return its Future, so that a button's
+    callback returns at once and the page can say what is under way. ``fn`` must not touch
+    Streamlit (it runs outside any script run); pass it the store and manager, not their getters."""
+    return _background().submit(fn, *args, **kwargs)
 
 
 @st.cache_data(show_spinner="Reading the data file...", max_entries=16)

@@ -105,8 +105,10 @@ def _suite_rows() -> tuple[list[dict], str]:
 
 
 def _show(rows: list[dict], key: str) -> None:
+    """A Table 5 part; a cell without a value (a baseline's Rank Corr) reads as a dash, not "None"."""
     rows = tables.percent_cells(rows, PERCENT_COLUMNS)
-    st.dataframe(rows, hide_index=True, column_config=_num_config(rows[0].keys()), key=key)
+    st.dataframe(rows, hide_index=True, column_config=_num_config(rows[0].keys()), key=key,
+                 placeholder=tables.NO_VALUE)
 
 
 def table5(runs: list[Any], pick: str, view: CheckpointView | None) -> None:

@@ -6,6 +6,7 @@ store takes it from there."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import streamlit as st
 
@@ -21,6 +22,7 @@ from app.resources import job_manager, workspace_store
 from app.services import settings
 from app.services import state as S
 from app.services.form_check import check_modalities, check_planted, check_warmup, parse_budget
+from app.services.data_check import check_data_file, file_kinds
 from app.services.data_root import DataPathError, list_data_files, resolve_data_file
 from app.services.tables import ABLATION_LABELS, RANK_LOSS_LABELS
 
@@ -83,26 +85,43 @@ def _outcome() -> None:
                    "reload; follow it under Runs below.")
 
 
+def _forget_outcome() -> None:
+    """Another dataset or file: the last start's refusal was about the old one."""
+    st.session_state.pop(S.LAST_LAUNCH, None)
+
+
+def _data_file(dataset: str, root: Path) -> tuple[str | None, str | None]:
+    """The file picker of a file-based ``dataset`` (only files of its kind) and the inspection of
+    the chosen file: ``(relative path, why it cannot be read)``."""
+    kinds = file_kinds(dataset)
+    files = list_data_files(root, suffixes=kinds)
+    if not files:
+        st.warning(f"No {'/'.join(kinds)} files under the data root `{root}`. Put the data there, or point "
+                   "the MRO_DATA_ROOT environment variable at the folder that holds it.")
+        return None, None
+    if st.session_state.get(S.SEARCH_DATA_FILE) not in files:  # a file of another dataset's kind
+        st.session_state.pop(S.SEARCH_DATA_FILE, None)
+    # outside the form: choosing a file shows what MRO makes of it at once
+    rel = st.selectbox(f"Data file (under `{root}`)", files, key=S.SEARCH_DATA_FILE, on_change=_forget_outcome,
+                       help=f"the {' / '.join(kinds)} files under the data root ({dataset} reads no other kind)")
+    return rel, data_inspection(dataset, root, rel)
+
+
 def search_form() -> None:
     """Render the form; on submit, validate and start the search."""
     root = settings.data_root()
-    dataset = st.selectbox("Dataset", DATASETS, key=S.SEARCH_DATASET,
-                           help="synthetic: the planted-routing benchmark; the others read a file under the data root")
-    files: list[str] = []
-    if dataset != "synthetic":
-        files = list_data_files(root)
-        if not files:
-            st.warning(f"No .npz/.pkl files under the data root `{root}`. Put the data there, or point "
-                       "the MRO_DATA_ROOT environment variable at the folder that holds it.")
-    else:
+    dataset = st.selectbox("Dataset", DATASETS, key=S.SEARCH_DATASET, on_change=_forget_outcome,
+                           help="synthetic: the planted-routing benchmark; mfeat: built in; the others read a "
+                                "file under the data root")
+    rel, unreadable = None, None
+    if dataset == "synthetic":
         st.selectbox("Benchmark", list(BENCHMARKS), key=S.SEARCH_BENCHMARK, on_change=_on_benchmark,
                      format_func=lambda b: f"{b}: {BENCHMARK_HELP.get(b, '')}".rstrip(": "),
                      help="a named synthetic benchmark; its values fill the generator fields below")
-    rel = None
-    if files:  # outside the form: choosing a file shows what MRO makes of it at once
-        rel = st.selectbox(f"Data file (under `{root}`)", files, key=S.SEARCH_DATA_FILE,
-                           help="only files under the data root are offered")
-        data_inspection(dataset, root, rel)
+    elif file_kinds(dataset):
+        rel, unreadable = _data_file(dataset, root)
+    else:
+        st.caption(f"`{dataset}` is built into MRO: it reads no data file.")
     if st.session_state.pop(S.SEARCH_NAME_RESET, False) or S.SEARCH_NAME not in st.session_state:
         st.session_state[S.SEARCH_NAME] = default_run_name()
     errors = FieldErrors()
@@ -128,7 +147,9 @@ def search_form() -> None:
                             help="leave empty for no budget")
         seed = number_field(c4, errors, "Seed", S.SEARCH_SEED, 0, 0, 2**31 - 1)
         name = st.text_input("Run name", key=S.SEARCH_NAME, help="a fresh default after each start")
-        submitted = st.form_submit_button("Start search", type="primary", key=S.SEARCH_SUBMIT)
+        submitted = st.form_submit_button("Start search", type="primary", key=S.SEARCH_SUBMIT,
+                                          disabled=unreadable is not None,
+                                          help=f"the data file cannot be read: {unreadable}" if unreadable else None)
     if not submitted:
         _outcome()
         return
@@ -137,9 +158,14 @@ def search_form() -> None:
         refuse(errors)
         return
     try:
-        data_path = str(resolve_data_file(root, rel or "")) if dataset != "synthetic" else None
+        data_path = str(resolve_data_file(root, rel or "")) if file_kinds(dataset) else None
     except DataPathError as e:
         st.session_state[S.LAST_LAUNCH] = {"error": str(e)}
+        _outcome()
+        return
+    why = check_data_file(dataset, data_path) if data_path else None
+    if why:  # changed on disk since it was drawn: the same one reason as under the picker
+        st.session_state[S.LAST_LAUNCH] = {"error": why}
         _outcome()
         return
     req = SearchRequest(

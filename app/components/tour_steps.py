@@ -11,7 +11,7 @@ import streamlit as st
 from app.components.pareto_chart import Source, pareto_figure
 from app.services import state as S
 from app.services.checkpoints import DEMO_TOKEN, CheckpointView
-from app.services.metrics_view import display_value, format_mflops, primary
+from app.services.metrics_view import display_value, format_change, format_mflops, primary
 from app.services.pareto_view import best_under_budget, pareto_front
 from app.services.provenance_view import file_warning
 from app.services.prior_view import DISAGREE, read_prior
@@ -176,7 +176,7 @@ def step_predict(view: CheckpointView) -> None:
                + (f"; {', '.join(r.false_alarms)} {'is' if len(r.false_alarms) == 1 else 'are'} not among them"
                   if r.false_alarms else "") + ".")
     st.markdown(f"Switching one path off in the full mask changes the {spec.label} by: "
-                + ", ".join(f"{n} {'n/a' if d is None else f'{d:+.3f}'}" for n, d in r.effect.items())
+                + ", ".join(f"{n} {format_change(spec.key, d) or 'n/a'}" for n, d in r.effect.items())
                 + ". A planted path can show little effect alone when another path carries the same information.")
 
 

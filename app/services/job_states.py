@@ -12,7 +12,9 @@ the table needs to be trusted (issue 12, item 1):
   minus the time already spent in the current epoch (never a guess from a 1% progress bar);
 - after a start, cancel or resume the panel keeps refreshing until the run's status leaves the one
   it had when the button was pressed (:class:`Settle`), so "cancelled" with Resume enabled does not
-  linger after a resume.
+  linger after a resume;
+- a cancel says :data:`CANCELLING` at once, while the job stops at its next safe point (seconds):
+  the panel sends it in the background and the run's state then follows from the store.
 
 Pure functions over plain values; the store is read in :mod:`app.services.runs`.
 """
@@ -30,6 +32,10 @@ RESUME_KIND = "resume"
 CANCELLED_BY_YOU = "cancelled by you"
 UI_RESUMABLE = ("cancelled", "interrupted")
 """Stopped runs the dashboard offers to resume (a failed run would fail again)."""
+FIRST_EPOCH_ETA = "after epoch 1"
+"""The ETA cell of a running run before its first epoch is measured (the widest ETA text)."""
+CANCELLING = "Cancelling\u2026"
+"""Shown from the click on Cancel until the run leaves its running status."""
 SETTLE_SECONDS = 90.0
 """How long the panel keeps refreshing after an action while the run still shows its old status."""
 
@@ -113,7 +119,7 @@ def eta_text(status: str, epoch: int | None, total: int | None, eta: float | Non
     if status != "running":
         return ""
     if eta is None:
-        return "after epoch 1" if not epoch else ""
+        return FIRST_EPOCH_ETA if not epoch else ""
     if total and (epoch or 0) >= total:
         return "finishing"
     return duration or "< 1s"
@@ -122,15 +128,21 @@ def eta_text(status: str, epoch: int | None, total: int | None, eta: float | Non
 @dataclass(frozen=True)
 class Settle:
     """An action on a run whose effect the panel waits to see: refresh while the run still shows
-    ``before`` (its status when the button was pressed), for at most ``until`` (epoch seconds)."""
+    ``before`` (its status when the button was pressed), for at most ``until`` (epoch seconds).
+    ``action`` names it (``"start"``, ``"cancel"``, ``"resume"``; "" when not said)."""
 
     run_id: str
     before: str
     until: float
+    action: str = ""
 
     @classmethod
-    def after(cls, run_id: str, before: str, now: float | None = None) -> Settle:
-        return cls(run_id, before, (now or time.time()) + SETTLE_SECONDS)
+    def after(cls, run_id: str, before: str, now: float | None = None, *, action: str = "") -> Settle:
+        return cls(run_id, before, (now or time.time()) + SETTLE_SECONDS, action)
+
+    def cancelling(self, run_id: str, status_now: str | None, now: float | None = None) -> bool:
+        """Whether ``run_id`` is being cancelled: a cancel of it still waits to be seen."""
+        return self.action == "cancel" and self.run_id == run_id and self.pending(status_now, now)
 
     def pending(self, status_now: str | None, now: float | None = None) -> bool:
         """Still waiting: the run shows its old status and the time is not up."""

@@ -80,13 +80,26 @@ def format_value(key: str, value: Any) -> str:
     return format_metrics({key: float(value)})[key]
 
 
+PERCENT_POINTS = "pp"
+"""Unit of a difference of two percentages (77.83% - 75.00% = +2.83 pp, not +2.83%)."""
+
+
+def format_change(key: str, change: Any) -> str | None:
+    """A signed difference of metric ``key``, formatted like the metric: accuracies and F1 in
+    percentage points (``+2.83 pp``), the others as plain numbers (MAE ``-0.100``); None when
+    ``change`` is missing."""
+    if not _is_number(change):
+        return None
+    d = float(change)
+    text = format_value(key, abs(d))
+    return f"{'-' if d < 0 else '+'}{text}" + (f" {PERCENT_POINTS}" if is_percent(key) else "")
+
+
 def format_delta(key: str, value: Any, ref: Any) -> str | None:
-    """``value - ref`` formatted like the metric, signed; None when either is missing."""
+    """``value - ref`` as :func:`format_change` writes it; None when either is missing."""
     if not _is_number(value) or not _is_number(ref):
         return None
-    d = float(value) - float(ref)
-    text = format_value(key, abs(d))
-    return f"{'-' if d < 0 else '+'}{text}"
+    return format_change(key, float(value) - float(ref))
 
 
 def format_mflops(v: Any) -> str:

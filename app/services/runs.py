@@ -21,6 +21,7 @@ from mro_core.runs.records import ACTIVE_STATUSES, RunRecord
 from mro_core.runs.store import RunStore
 
 from app.services import job_states as jobs
+from app.services.text import column_width
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +148,17 @@ def run_table_rows(store: RunStore | None, runs: Iterable[Any], now: float | Non
             "detail": jobs.detail(st, getattr(r, "effective_error", None) or getattr(r, "error", None), by_user),
         })
     return rows
+
+
+def run_table_widths(rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """Pixel widths of the runs table's name and ETA columns that show them in full: the longest
+    name, and the widest ETA text a live run can show (so the column keeps its width as runs
+    start and end)."""
+    rows = list(rows)
+    return {
+        "name": column_width(["name", *(r.get("name") or "" for r in rows)]),
+        "ETA": column_width(["ETA", jobs.FIRST_EPOCH_ETA, "finishing", *(r.get("ETA") or "" for r in rows)]),
+    }
 
 
 def log_tail(rec: Any, n_lines: int = 40) -> str | None:

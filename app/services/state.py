@@ -85,6 +85,8 @@ RUNS_TABLE = "runs_table"
 RUNS_SETTLE = "runs_settle"
 """A :class:`~app.services.job_states.Settle` after start / cancel / resume: keep refreshing until
 the run leaves the status it had."""
+RUNS_CANCELS = "runs_cancels"
+"""``run_id -> Future`` of the cancels this session sent in the background (reported when done)."""
 RUNS_RERUN = "runs_rerun"
 """Set by a runs-panel button: the next fragment run reruns the whole page (so polling restarts)."""
 SEARCH_BENCHMARK = "search_benchmark"

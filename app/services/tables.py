@@ -7,7 +7,11 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from app.services.runs import flat_metrics, baseline_rows, run_config, run_label, run_result
 from app.services.metrics_view import finite_or_none
+from mro_core.config import PRIOR_TRAINED
 from mro_core.pareto import PICKS  # noqa: F401 - re-exported: the picks in the order results list them
+
+NO_VALUE = "\u2014"
+"""A cell that has no value for its row (a baseline's mask, a method without a rank loss)."""
 RANK_LOSS_LABELS = {"l0": "L0", "l1": "L1", "l2": "L2", "linf": "L\u221e"}
 """Display names of :data:`mro_core.config.RANK_LOSSES`."""
 ABLATION_LABELS = {
@@ -87,7 +91,7 @@ def table5_rows(runs: Sequence[Any], pick: str = "best") -> list[dict]:
             if b["name"] in seen_baselines:
                 continue
             seen_baselines.add(b["name"])
-            rows.append({"Model": str(b["name"]), "Subnet Mask": str(b.get("mask") or "\u2014"),
+            rows.append({"Model": str(b["name"]), "Subnet Mask": str(b.get("mask") or NO_VALUE),
                          **metric_cells(b, task), "MFLOPs": finite_or_none(b.get("mflops")),
                          "From": f"baseline stored with run {run_label(rec)}"})
     for rec in runs:
@@ -107,9 +111,20 @@ def table5_rows(runs: Sequence[Any], pick: str = "best") -> list[dict]:
     return rows
 
 
+def rank_loss_label(cfg: Mapping[str, Any]) -> str:
+    """The rank loss a run's method trained its prior with; a dash for the methods that have no
+    rank regularization (uniform one-shot, random search, w/o rank regularization): their config
+    still holds a ``rank_loss``, but nothing used it."""
+    if str(cfg.get("ablation", "none")) not in PRIOR_TRAINED:
+        return NO_VALUE
+    loss = str(cfg.get("rank_loss", ""))
+    return RANK_LOSS_LABELS.get(loss, loss)
+
+
 def table4_rows(runs: Sequence[Any], events_by_run: Mapping[str, Sequence[Mapping[str, Any]]],
                 pick: str = "best") -> list[dict]:
-    """Paper Table 4 layout: Loss Function, Attention Mask, Acc-7, Acc-2, F1, Rank Corr (rho)."""
+    """Paper Table 4 layout: Loss Function (:func:`rank_loss_label`), Attention Mask, Acc-7, Acc-2,
+    F1, Rank Corr (rho)."""
     rows = []
     for rec in runs:
         task = run_task(rec)
@@ -117,10 +132,9 @@ def table4_rows(runs: Sequence[Any], events_by_run: Mapping[str, Sequence[Mappin
         found, _ = pick_of(run_result(rec).get("picks") or {}, pick)
         p = flat_metrics(found) if found is not None else {}
         cells = metric_cells(p, task)
-        loss = str(cfg.get("rank_loss", ""))
         rows.append({
             "Run": run_label(rec),
-            "Loss Function": RANK_LOSS_LABELS.get(loss, loss),
+            "Loss Function": rank_loss_label(cfg),
             "Attention Mask": str(p.get("mask", "")),
             "Acc-7": cells["Acc-7"], "Acc-2": cells["Acc-2"], "F1": cells["F1"],
             "Rank Corr (\u03c1)": final_spearman(rec, events_by_run.get(rec.id, ())),
@@ -169,7 +183,7 @@ def suite_rows(rows: Sequence[Mapping[str, Any]], source: str) -> list[dict]:
         row = {}
         for k, head in TABLE_RUN_COLUMNS.items():
             v = r.get(k)
-            row[head] = (str(v) if v not in (None, "", "-") else "\u2014") if k in ("model", "mask") else finite_or_none(v)
+            row[head] = (str(v) if v not in (None, "", "-") else NO_VALUE) if k in ("model", "mask") else finite_or_none(v)
         row["From"] = source
         out.append(row)
     return out

@@ -39,6 +39,9 @@ def test_smoke_checkpoint_rows(make_app):
     assert list(shipped.columns) == SUITE  # the shipped `mro table` result, labelled as such
     assert set(shipped["From"]) == {"shipped results/table5.csv (mro table, test split)"}
     assert "Concat+MLP" in list(shipped["Model"])
+    # a baseline has no rank correlation: the cell is missing and drawn as a dash, not "None"
+    assert shipped.set_index("Model")["Rank Corr (\u03c1)"].isna()["Concat+MLP"]
+    assert at.dataframe[0].proto.placeholder == "\u2014"
     assert any("mro table --suite table5" in c.value for c in at.caption)  # how to get the baselines
     assert list(t5.columns) == TABLE5
     assert set(t5["From"]) == {"sidebar checkpoint demo.pt, validation split"}
@@ -161,3 +164,25 @@ def test_the_parsimonious_pick_is_used_when_the_run_has_it():
     assert pick_of({"best": best}, "parsimonious") == (best, "best")  # an older run
     assert pick_of({"best": best}, "knee") == (None, "knee")  # no fallback for other picks
     assert pick_of(None, "best") == (None, "best")
+
+
+@pytest.mark.skipif(not HAS_STORE, reason="mro_core.runs.store is not installed in this build")
+def test_methods_without_rank_regularization_list_no_rank_loss(make_app, tmp_path):
+    from mro_core.runs.store import RunStore
+
+    store = RunStore(tmp_path / "runs")
+    ids = {}
+    for ablation in ("none", "random_search"):  # both configs say rank_loss l1; random search uses none
+        rid = store.create_run(ablation, "search", {"rank_loss": "l1", "ablation": ablation}, total_epochs=1)
+        store.mark_running(rid)
+        store.finish(rid, "done", result={"picks": {"best": {"mask": "011011", "mflops": 1.75, "mae": 0.2}}})
+        ids[ablation] = rid
+    store.close()
+    at = make_app()
+    assert not at.exception
+    t4 = at.dataframe[-1].value
+    assert dict(zip(t4["Run"], t4["Loss Function"])) == {f"none ({ids['none']})": "L1",
+                                                         f"random_search ({ids['random_search']})": "\u2014"}
+    table5_parts = list(at.dataframe)[:-1]  # the chosen runs, the shipped suite, the sidebar checkpoint
+    assert len(table5_parts) == 3
+    assert table5_parts and all(d.proto.placeholder == "\u2014" for d in table5_parts)  # missing cells: a dash

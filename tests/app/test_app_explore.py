@@ -75,6 +75,10 @@ def test_toggle_changes_metrics_and_url(make_app):
     assert_shows(at, "011111")
     deltas = {m.label: m.delta for m in at.metric}
     assert deltas["MFLOPs"] == f"{TABLE['011111']['mflops'] - TABLE['111111']['mflops']:+.3f}"
+    # accuracy-like deltas are percentage points; MAE's is a plain difference (its own unit)
+    for label, key in (("Acc-7", "acc7"), ("Acc-2", "acc2"), ("F1", "f1")):
+        assert deltas[label] == f"{100 * (TABLE['011111'][key] - TABLE['111111'][key]):+.2f} pp"
+    assert deltas["MAE"] == f"{TABLE['011111']['mae'] - TABLE['111111']['mae']:+.3f}"
 
 
 def test_quick_masks(make_app):

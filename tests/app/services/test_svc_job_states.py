@@ -47,3 +47,12 @@ def test_settle_waits_for_the_status_to_change():
     assert s.pending("cancelled", now=101.0)
     assert not s.pending("running", now=101.0)  # the resume took
     assert not s.pending("cancelled", now=100.0 + jobs.SETTLE_SECONDS + 1)  # gave up waiting
+
+
+def test_a_cancel_is_cancelling_until_the_run_leaves_running():
+    s = jobs.Settle.after("r1", "running", now=100.0, action="cancel")
+    assert s.cancelling("r1", "running", now=101.0)
+    assert not s.cancelling("r2", "running", now=101.0)  # another run
+    assert not s.cancelling("r1", "cancelled", now=101.0)  # the store shows the result
+    assert not jobs.Settle.after("r1", "running", now=100.0, action="resume").cancelling("r1", "running", now=101.0)
+    assert jobs.CANCELLING == "Cancelling\u2026"

@@ -15,7 +15,7 @@ def _rec(rid, rank_loss, ablation, picks, baselines=None, task="regression"):
 def test_tables_from_results():
     pick = {"mask": "011011", "mflops": 1.75, "mae": 0.2, "corr": 0.9, "acc7": 0.7, "acc2": 0.9, "f1": 0.88}
     a = _rec("a", "l1", "none", {"best": pick}, [{"name": "Concat+MLP", "mflops": 0.5, "metrics": {"mae": 0.8}}])
-    b = _rec("b", "linf", "no_rank_reg", {"knee": pick})
+    b = _rec("b", "linf", "no_mrg_prior", {"knee": pick})
     t5 = tables.table5_rows([a, b], "best")
     assert t5[0]["Model"] == "Concat+MLP" and t5[0]["MAE"] == 0.8 and t5[0]["Subnet Mask"] == "\u2014"
     assert t5[1]["Subnet Mask"] == "011011" and t5[1]["MFLOPs"] == 1.75 and t5[1]["Model"].startswith("MRO")
@@ -30,3 +30,14 @@ def test_tables_from_results():
     row = tables.table5_rows([cls], "best")[0]
     assert row["Acc-7"] == 0.6 and row["MAE"] is None
     assert tables.percent_cells([{"F1": 0.5, "MAE": 0.2}], ["F1"]) == [{"F1": 50.0, "MAE": 0.2}]
+
+
+def test_table4_shows_no_rank_loss_for_methods_without_rank_regularization():
+    pick = {"mask": "011011", "acc7": 0.7, "acc2": 0.9, "f1": 0.88}
+    runs = [_rec(a, "l2", a, {"best": pick}) for a in
+            ("none", "no_prior_guidance", "no_mrg_prior", "no_rank_reg", "uniform", "random_search")]
+    loss = {r["Run"].split(" ")[0]: r["Loss Function"] for r in tables.table4_rows(runs, {}, "best")}
+    # the config of every run holds rank_loss "l2"; only the methods that train their prior with it say so
+    assert loss == {"run-none": "L2", "run-no_prior_guidance": "L2", "run-no_mrg_prior": "L2",
+                    "run-no_rank_reg": "\u2014", "run-uniform": "\u2014", "run-random_search": "\u2014"}
+    assert tables.rank_loss_label({"rank_loss": "linf"}) == "L\u221e"  # no ablation recorded: full MRO
