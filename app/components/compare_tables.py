@@ -176,7 +176,8 @@ def table4(runs: list[Any], pick: str) -> None:
     store = open_store()
     events = {r.id: run_svc.events_of(store, r.id, "epoch") for r in runs}
     rows = tables.percent_cells(tables.table4_rows(runs, events, pick), PERCENT_COLUMNS)
-    st.dataframe(rows, hide_index=True, column_config=_num_config(rows[0].keys()), key=S.COMPARE_TABLE4)
+    st.dataframe(rows, hide_index=True, column_config=_num_config(rows[0].keys()), key=S.COMPARE_TABLE4,
+                 placeholder=tables.NO_VALUE)  # a run without rho (no prior) reads as a dash, not "None"
     st.caption("One row per chosen run: choose one run per rank loss (L0, L1, L2, L\u221e) to read it like the paper.")
 
 

@@ -183,6 +183,8 @@ def test_methods_without_rank_regularization_list_no_rank_loss(make_app, tmp_pat
     t4 = at.dataframe[-1].value
     assert dict(zip(t4["Run"], t4["Loss Function"])) == {f"none ({ids['none']})": "L1",
                                                          f"random_search ({ids['random_search']})": "\u2014"}
+    # neither run recorded a Spearman rho (no epoch events): missing, drawn as a dash, not "None"
+    assert t4["Rank Corr (\u03c1)"].isna().all() and at.dataframe[-1].proto.placeholder == "\u2014"
     table5_parts = list(at.dataframe)[:-1]  # the chosen runs, the shipped suite, the sidebar checkpoint
     assert len(table5_parts) == 3
     assert table5_parts and all(d.proto.placeholder == "\u2014" for d in table5_parts)  # missing cells: a dash
