@@ -116,6 +116,10 @@ PARETO_ZOOM_AUTO = "pareto_zoom_auto_"
 """Prefix: ``pareto_zoom_auto_x`` / ``_y`` are True while that zoom slider spans all the data (it
 then follows new points instead of pinning the old bounds)."""
 PARETO_TIE_PREFIX = "pareto_tie_"
+PARETO_TOP_K = "pareto_top_k"
+"""Top-k number input: show only the k best masks of each source by the metric (0: all)."""
+PARETO_SHOW_DOMINATED = "pareto_show_dominated"
+"""Toggle: draw and list the dominated masks too (off: only the non-dominated front)."""
 
 # ------------------------------------------------------------------------------------ compare
 COMPARE_RUNS = "compare_runs"

@@ -308,3 +308,41 @@ def test_every_chart_saves_as_svg_offline(make_app):
     for c in charts:
         config = json.loads(c.proto.config)
         assert config["toImageButtonOptions"]["format"] == "svg" and config["displaylogo"] is False
+
+
+# ------------------------------------------------------------------ top-k and dominated toggle
+def _checkpoint_points(at: AppTest) -> list[str]:
+    return [cd[0] for t in figure(at)["data"] if t.get("name", "").startswith("checkpoint")
+            for cd in t.get("customdata", [])]
+
+
+def test_top_k_shows_only_the_k_best_masks(make_app):
+    from app.services.pareto_filter import best_first
+
+    at = make_app()
+    assert at.number_input(key=S.PARETO_TOP_K).value == 0  # all by default
+    assert len(_checkpoint_points(at)) == 63
+    at.number_input(key=S.PARETO_TOP_K).set_value(5).run()
+    assert not at.exception
+    expected = [r["mask"] for r in best_first(ROWS, "mae", False)[:5]]
+    assert sorted(_checkpoint_points(at)) == sorted(expected)
+    assert sorted(at.dataframe[0].value["mask"]) == sorted(expected)  # the table lists the same masks
+    assert any("5 of 63 subnets" in c.value for c in at.caption)
+    at.selectbox(key=S.PARETO_METRIC).set_value("acc2").run()  # accuracy: higher is better
+    expected = [r["mask"] for r in best_first(ROWS, "acc2", True)[:5]]
+    assert sorted(_checkpoint_points(at)) == sorted(expected)
+
+
+def test_dominated_toggle_hides_the_dominated_masks(make_app):
+    from app.services.pareto_view import pareto_front
+
+    at = make_app()
+    front = {r["mask"] for r in pareto_front(ROWS, "mae", False).front}
+    assert at.toggle(key=S.PARETO_SHOW_DOMINATED).value is True
+    at.toggle(key=S.PARETO_SHOW_DOMINATED).set_value(False).run()
+    assert not at.exception
+    assert set(_checkpoint_points(at)) == front and len(_checkpoint_points(at)) == len(front)
+    names = [t.get("name", "") for t in figure(at)["data"]]
+    assert not any(n.startswith("checkpoint") and not n.endswith("Pareto front") for n in names)
+    df = at.dataframe[0].value
+    assert set(df["mask"]) == front and bool(df["on front"].all())
