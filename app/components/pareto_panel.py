@@ -13,7 +13,8 @@ from app.components.large_type import show_chart
 from mro_core.paths import PathSpace
 
 from app.components.pareto_chart import Source, best_caption, pareto_figure
-from app.components.pareto_filters import front_filters, shown_sources
+from app.components.pareto_filters import front_filters, mask_filter, shown_sources
+from app.components.parcoords_panel import parcoords_section
 from app.components.sidebar import select_checkpoint
 from app.resources import open_store
 from app.services import runs as run_svc
@@ -271,8 +272,10 @@ def _panel(view: CheckpointView, controls: Controls) -> None:
                            format="%.3f", key=S.PARETO_BUDGET)
     best = best_under_budget(feasible, spec.key, spec.higher_is_better, budget)
     top_k, show_dominated = front_filters(max(len(s.front.front) + len(s.front.dominated) for s in sources))
+    ranges = mask_filter(feasible, spec, view.space)
     everything = sources
-    sources = shown_sources(sources, top_k, show_dominated)  # what is drawn, clickable and listed
+    # what is drawn, clickable and listed
+    sources = shown_sources(sources, top_k, show_dominated, ranges.keeps if ranges.active else None)
     by_id = {s.id: s for s in sources}
     x_range, y_range = _zoom(feasible, spec)
     refs = references_for(recs)  # only runs on mosei / mosi have published reference points
@@ -296,6 +299,7 @@ def _panel(view: CheckpointView, controls: Controls) -> None:
                    "Sources: " + "; ".join(f"[{markdown_text(t)}]({u})" for t, u in srcs) + ".")
     elif refs:
         st.caption(f"The published reference points of these runs' data do not report {spec.label}.")
+    parcoords_section(sources, spec, view.space)
     _table(sources, spec, view)
     on_front = {(s.id, r["mask"]) for s in everything for r in s.front.front}
     export = [{"source": r["_source"], "mask": r.get("mask"), "paths": r["_paths"], "mflops": r.get("mflops"),
