@@ -139,6 +139,10 @@ COMPARE_RHO_CHART = "compare_rho"
 COMPARE_LOSS_CHART = "compare_loss"
 COMPARE_REF_METRIC = "compare_ref_metric"
 COMPARE_REF_CHART = "compare_ref_chart"
+COMPARE_DIFF_A = "compare_diff_a"
+COMPARE_DIFF_B = "compare_diff_b"
+"""The two runs (ids) whose resolved configs the config diff compares."""
+COMPARE_DIFF_TABLE = "compare_diff_table"
 
 # -------------------------------------------------------------------------------------- learn
 LEARN_STEP = "learn_step"
