@@ -28,6 +28,12 @@ CHECKPOINT_URL_SEEN = "checkpoint_url_seen"
 """The ``?ckpt=`` value last applied or written by this session: a different value in the URL is a
 new link (applied); the same one is our own echo (the picker wins)."""
 
+CHART_FORMAT = "chart_format"
+"""What every chart's camera button saves (``svg`` / ``png``), kept outside the sidebar's widget so
+it holds on pages without the sidebar (Learn)."""
+CHART_FORMAT_PICK = "chart_format_pick"
+"""The sidebar's format widget key."""
+
 FLASH = "flash_message"
 """A one-shot message set by a callback and shown (then cleared) by the next page run."""
 

@@ -417,3 +417,23 @@ def test_parcoords_stays_readable_at_k6():
     tr = fig.data[0]
     assert [d.label for d in tr.dimensions][:30] == [n.replace(">", "&gt;") for n in names]
     assert tr.labelangle == -45 and fig.layout.margin.t >= 100
+
+
+def test_the_sidebar_switches_every_chart_to_png_and_the_choice_holds_across_pages(make_app):
+    at = make_app()
+    assert at.sidebar.radio(key=S.CHART_FORMAT_PICK).value == "svg"
+    at.sidebar.radio(key=S.CHART_FORMAT_PICK).set_value("png").run()
+    assert not at.exception
+    configs = [json.loads(c.proto.config) for c in at.get("plotly_chart")]
+    assert len(configs) == 2  # the scatter and the parallel coordinates
+    for config in configs:
+        assert config["toImageButtonOptions"]["format"] == "png"
+        assert config["toImageButtonOptions"]["scale"] == 2 and config["displaylogo"] is False
+    assert {c["toImageButtonOptions"]["filename"] for c in configs} == {"mro-figure", "mro-parcoords"}
+    at.session_state[S.LEARN_STEP] = 3  # the tour's Pareto step, which draws a chart
+    at.switch_page("views/learn.py").run()  # a page without the sidebar's choice
+    learn = at.get("plotly_chart")
+    assert learn and all(json.loads(c.proto.config)["toImageButtonOptions"]["format"] == "png" for c in learn)
+    at.switch_page("views/pareto.py").run()
+    assert at.sidebar.radio(key=S.CHART_FORMAT_PICK).value == "png"
+    assert json.loads(at.get("plotly_chart")[0].proto.config)["toImageButtonOptions"]["format"] == "png"
