@@ -7,6 +7,7 @@ from typing import Any
 import streamlit as st
 
 from app.services import state as S
+from app.services.chart_export import DEFAULT_FORMAT, FORMATS, export_config
 
 LARGE_CSS = """<style>
 [data-testid="stAppViewContainer"] p, [data-testid="stAppViewContainer"] li,
@@ -40,16 +41,17 @@ def large_type_on() -> bool:
     return bool(st.session_state.get(S.LARGE_TYPE_ON))
 
 
-EXPORT_CONFIG = {"toImageButtonOptions": {"format": "svg", "filename": "mro-figure"}, "displaylogo": False}
-"""Plotly's chart config for every chart: the camera button of the chart's toolbar saves the figure
-as SVG (vector, for papers and slides), drawn in the browser, offline (no kaleido, no server)."""
+EXPORT_CONFIG = export_config()
+"""Plotly's default chart config: the camera button of the chart's toolbar saves the figure as SVG
+(vector, for papers and slides), drawn in the browser, offline (no kaleido, no server); the
+sidebar's format choice (``S.CHART_FORMAT``) switches every chart to PNG."""
 
 
 def show_chart(fig: Any, *, export_name: str | None = None, **kwargs: Any) -> Any:
-    """``st.plotly_chart`` that honours large type and exports SVG (every page's charts go through
-    here); ``export_name`` names the saved file (default ``mro-figure``)."""
-    config = {**EXPORT_CONFIG, "toImageButtonOptions": {**EXPORT_CONFIG["toImageButtonOptions"],
-                                                        **({"filename": export_name} if export_name else {})}}
+    """``st.plotly_chart`` that honours large type and the session's export format (every page's
+    charts go through here); ``export_name`` names the saved file (default ``mro-figure``)."""
+    fmt = st.session_state.get(S.CHART_FORMAT)
+    config = export_config(fmt if fmt in FORMATS else DEFAULT_FORMAT, export_name)
     config.update(kwargs.pop("config", None) or {})
     return st.plotly_chart(enlarge(fig) if large_type_on() else fig, config=config, **kwargs)
 

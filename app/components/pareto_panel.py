@@ -13,6 +13,8 @@ from app.components.large_type import show_chart
 from mro_core.paths import PathSpace
 
 from app.components.pareto_chart import Source, best_caption, pareto_figure
+from app.components.pareto_filters import front_filters, mask_filter, shown_sources
+from app.components.parcoords_panel import parcoords_section
 from app.components.sidebar import select_checkpoint
 from app.resources import open_store
 from app.services import runs as run_svc
@@ -249,7 +251,6 @@ def _panel(view: CheckpointView, controls: Controls) -> None:
     if controls.polling and not active:
         st.rerun()  # the runs have finished: one full rerun so the panel stops polling
     spec = controls.spec
-    by_id = {s.id: s for s in sources}
     all_rows = [r for s in sources for r in s.rows]
     feasible = [r for s in sources for r in s.front.front + s.front.dominated]
     for s in sources:
@@ -270,6 +271,12 @@ def _panel(view: CheckpointView, controls: Controls) -> None:
         budget = st.slider("FLOPs budget (MFLOPs)", min_value=lo, max_value=hi, step=(hi - lo) / 200,
                            format="%.3f", key=S.PARETO_BUDGET)
     best = best_under_budget(feasible, spec.key, spec.higher_is_better, budget)
+    top_k, show_dominated = front_filters(max(len(s.front.front) + len(s.front.dominated) for s in sources))
+    ranges = mask_filter(feasible, spec, view.space)
+    everything = sources
+    # what is drawn, clickable and listed
+    sources = shown_sources(sources, top_k, show_dominated, ranges.keeps if ranges.active else None)
+    by_id = {s.id: s for s in sources}
     x_range, y_range = _zoom(feasible, spec)
     refs = references_for(recs)  # only runs on mosei / mosi have published reference points
     lines = reference_lines(refs, spec.key)
@@ -280,7 +287,9 @@ def _panel(view: CheckpointView, controls: Controls) -> None:
     _tie_choice(by_id)
     st.markdown(best_caption(best, spec, budget))
     n_front = sum(len(s.front.front) for s in sources)
-    st.caption(f"{len(feasible)} subnets from {len(sources)} source(s), {n_front} on the fronts. "
+    n_shown = sum(len(s.rows) for s in sources)
+    shown = f"{n_shown} of {len(feasible)}" if n_shown != len(feasible) else f"{len(feasible)}"
+    st.caption(f"{shown} subnets from {len(sources)} source(s) shown, {n_front} of them on the fronts. "
                "Click a point to open its mask in Explore; where several subnets share a point, the hover lists "
                "them all and a click asks which one.")
     if lines:
@@ -290,13 +299,15 @@ def _panel(view: CheckpointView, controls: Controls) -> None:
                    "Sources: " + "; ".join(f"[{markdown_text(t)}]({u})" for t, u in srcs) + ".")
     elif refs:
         st.caption(f"The published reference points of these runs' data do not report {spec.label}.")
+    parcoords_section(sources, spec, view.space)
     _table(sources, spec, view)
-    on_front = {(s.id, r["mask"]) for s in sources for r in s.front.front}
+    on_front = {(s.id, r["mask"]) for s in everything for r in s.front.front}
     export = [{"source": r["_source"], "mask": r.get("mask"), "paths": r["_paths"], "mflops": r.get("mflops"),
                **{s.key: r.get(s.key) for s in view.specs}, "on_front": (r["_source_id"], r.get("mask")) in on_front}
-              for r in all_rows]
+              for r in all_rows]  # every evaluated mask, whatever the filters show
     st.download_button("Download CSV", rows_to_csv(export), file_name="pareto.csv", mime="text/csv",
-                       on_click="ignore", key=S.PARETO_CSV)
+                       on_click="ignore", key=S.PARETO_CSV,
+                       help="every evaluated mask of the chosen sources, whatever the filters show")
 
 
 def pareto_panel(view: CheckpointView, controls: Controls) -> None:

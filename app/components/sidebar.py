@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app.components.chart_export import chart_format_choice
 from app.components.checkpoint_url import apply_url_checkpoint, write_url_checkpoint
 from app.resources import checkpoint_view, open_store
 from app.services import runs as run_svc
@@ -49,6 +50,7 @@ def checkpoint_sidebar() -> CheckpointView | None:
     write_url_checkpoint(options, path)
     ws = settings.workspace()
     st.sidebar.caption(f"Workspace: `{ws}`" + ("" if ws.exists() else " (not created yet)"))
+    chart_format_choice()
     try:
         view = checkpoint_view(path)
     except (OSError, ValueError) as e:

@@ -28,6 +28,12 @@ CHECKPOINT_URL_SEEN = "checkpoint_url_seen"
 """The ``?ckpt=`` value last applied or written by this session: a different value in the URL is a
 new link (applied); the same one is our own echo (the picker wins)."""
 
+CHART_FORMAT = "chart_format"
+"""What every chart's camera button saves (``svg`` / ``png``), kept outside the sidebar's widget so
+it holds on pages without the sidebar (Learn)."""
+CHART_FORMAT_PICK = "chart_format_pick"
+"""The sidebar's format widget key."""
+
 FLASH = "flash_message"
 """A one-shot message set by a callback and shown (then cleared) by the next page run."""
 
@@ -118,6 +124,19 @@ PARETO_ZOOM_AUTO = "pareto_zoom_auto_"
 """Prefix: ``pareto_zoom_auto_x`` / ``_y`` are True while that zoom slider spans all the data (it
 then follows new points instead of pinning the old bounds)."""
 PARETO_TIE_PREFIX = "pareto_tie_"
+PARETO_TOP_K = "pareto_top_k"
+"""Top-k number input: show only the k best masks of each source by the metric (0: all)."""
+PARETO_SHOW_DOMINATED = "pareto_show_dominated"
+"""Toggle: draw and list the dominated masks too (off: only the non-dominated front)."""
+PARETO_FILTER_METRIC = "pareto_filter_metric"
+PARETO_FILTER_MFLOPS = "pareto_filter_mflops"
+"""Range sliders of the mask filters (metric as shown: percent for accuracies; MFLOPs)."""
+PARETO_FILTER_AUTO = "pareto_filter_auto_"
+"""Prefix: True while that filter slider spans all the data (it then widens with new points)."""
+PARETO_PATHS_ON = "pareto_paths_on"
+PARETO_PATHS_OFF = "pareto_paths_off"
+"""Multiselects of path names that a shown mask must have on / off (a path in neither: either)."""
+PARETO_PARCOORDS = "pareto_parcoords"
 
 # ------------------------------------------------------------------------------------ compare
 COMPARE_RUNS = "compare_runs"
@@ -128,6 +147,10 @@ COMPARE_RHO_CHART = "compare_rho"
 COMPARE_LOSS_CHART = "compare_loss"
 COMPARE_REF_METRIC = "compare_ref_metric"
 COMPARE_REF_CHART = "compare_ref_chart"
+COMPARE_DIFF_A = "compare_diff_a"
+COMPARE_DIFF_B = "compare_diff_b"
+"""The two runs (ids) whose resolved configs the config diff compares."""
+COMPARE_DIFF_TABLE = "compare_diff_table"
 
 # -------------------------------------------------------------------------------------- learn
 LEARN_STEP = "learn_step"

@@ -29,6 +29,10 @@ def make_app(open_app):
     return lambda: open_app("views/compare.py")
 
 
+def _table4(at):
+    return next(d.value for d in at.dataframe if "Loss Function" in d.value.columns)
+
+
 def test_smoke_checkpoint_rows(make_app):
     at = make_app()
     assert not at.exception
@@ -70,7 +74,7 @@ def test_runs_tables_and_curves(make_app, tmp_path):
     at = make_app()
     assert not at.exception
     assert sorted(at.multiselect(key=S.COMPARE_RUNS).value) == sorted(ids.values())
-    t5, t4 = at.dataframe[0].value, at.dataframe[-1].value
+    t5, t4 = at.dataframe[0].value, _table4(at)
     assert list(t5.columns) == TABLE5
     assert t5.iloc[0]["From"].startswith("baseline stored with run loss-")
     # the default pick is the parsimonious one; these runs predate it, so their best pick fills in
@@ -83,7 +87,7 @@ def test_runs_tables_and_curves(make_app, tmp_path):
     assert rho == {"L1": pytest.approx(0.6), "L2": pytest.approx(0.3)}
     assert len(at.get("plotly_chart")) == 2  # Spearman and loss curves
     at.selectbox(key=S.COMPARE_PICK).set_value("knee").run()
-    assert set(at.dataframe[-1].value["Attention Mask"]) == {"000011"}
+    assert set(_table4(at)["Attention Mask"]) == {"000011"}
     fig = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert fig["layout"]["xaxis"]["title"]["text"] == "epoch"
     assert fig["layout"]["yaxis"]["title"]["text"] == "Spearman \u03c1"
@@ -180,11 +184,62 @@ def test_methods_without_rank_regularization_list_no_rank_loss(make_app, tmp_pat
     store.close()
     at = make_app()
     assert not at.exception
-    t4 = at.dataframe[-1].value
+    t4_el = next(d for d in at.dataframe if "Loss Function" in d.value.columns)
+    t4 = t4_el.value
     assert dict(zip(t4["Run"], t4["Loss Function"])) == {f"none ({ids['none']})": "L1",
                                                          f"random_search ({ids['random_search']})": "\u2014"}
     # neither run recorded a Spearman rho (no epoch events): missing, drawn as a dash, not "None"
-    assert t4["Rank Corr (\u03c1)"].isna().all() and at.dataframe[-1].proto.placeholder == "\u2014"
-    table5_parts = list(at.dataframe)[:-1]  # the chosen runs, the shipped suite, the sidebar checkpoint
+    assert t4["Rank Corr (\u03c1)"].isna().all() and t4_el.proto.placeholder == "\u2014"
+    # the chosen runs, the shipped suite, the sidebar checkpoint (not Table 4, not the config diff)
+    table5_parts = [d for d in at.dataframe if "Subnet Mask" in d.value.columns or "Model" in d.value.columns]
     assert len(table5_parts) == 3
     assert table5_parts and all(d.proto.placeholder == "\u2014" for d in table5_parts)  # missing cells: a dash
+
+
+# ------------------------------------------------------------------------------ config diff
+def _diff_table(at):
+    return next(d.value for d in at.dataframe if list(d.value.columns) == ["key", "run A", "run B"])
+
+
+@pytest.mark.skipif(not HAS_STORE, reason="mro_core.runs.store is not installed in this build")
+def test_config_diff_shows_only_the_keys_that_differ(make_app, tmp_path):
+    import time
+
+    from mro_core.runs.store import RunStore
+
+    store = RunStore(tmp_path / "runs")
+    base = {"rank_loss": "l1", "ablation": "none", "train": {"lr": 0.001, "epochs": 4}, "seed": 0}
+    old = store.create_run("old", "search", base, total_epochs=4)
+    time.sleep(0.01)  # distinct creation times: the newest two are the default pair
+    mid = store.create_run("mid", "search", {**base, "seed": 1, "train": {"lr": 0.001, "epochs": 8}}, total_epochs=8)
+    time.sleep(0.01)
+    new = store.create_run("new", "search", {**base, "rank_loss": "l2", "extra": [1, 2]}, total_epochs=4)
+    store.close()
+    at = make_app()
+    assert not at.exception
+    assert any(h.value == "Config diff of two runs" for h in at.subheader)
+    assert at.selectbox(key=S.COMPARE_DIFF_A).value == mid and at.selectbox(key=S.COMPARE_DIFF_B).value == new
+    df = _diff_table(at)
+    assert df.to_dict("records") == [
+        {"key": "extra", "run A": "(absent)", "run B": "[1, 2]"},
+        {"key": "rank_loss", "run A": "l1", "run B": "l2"},
+        {"key": "seed", "run A": "1", "run B": "0"},
+        {"key": "train.epochs", "run A": "8", "run B": "4"},
+    ]
+    at.selectbox(key=S.COMPARE_DIFF_A).set_value(old).run()
+    assert set(_diff_table(at)["key"]) == {"extra", "rank_loss"}  # train.lr, ablation, seed equal: left out
+    at.selectbox(key=S.COMPARE_DIFF_B).set_value(old).run()
+    assert any("Pick two different runs" in i.value for i in at.info)
+
+
+@pytest.mark.skipif(not HAS_STORE, reason="mro_core.runs.store is not installed in this build")
+def test_config_diff_of_identical_configs_says_so(make_app, tmp_path):
+    from mro_core.runs.store import RunStore
+
+    store = RunStore(tmp_path / "runs")
+    for name in ("a", "b"):
+        store.create_run(name, "search", {"rank_loss": "l1", "ablation": "none"}, total_epochs=1)
+    store.close()
+    at = make_app()
+    assert not at.exception
+    assert any("identical" in s.value for s in at.success)

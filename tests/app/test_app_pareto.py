@@ -308,3 +308,132 @@ def test_every_chart_saves_as_svg_offline(make_app):
     for c in charts:
         config = json.loads(c.proto.config)
         assert config["toImageButtonOptions"]["format"] == "svg" and config["displaylogo"] is False
+
+
+# ------------------------------------------------------------------ top-k and dominated toggle
+def _checkpoint_points(at: AppTest) -> list[str]:
+    return [cd[0] for t in figure(at)["data"] if t.get("name", "").startswith("checkpoint")
+            for cd in t.get("customdata", [])]
+
+
+def test_top_k_shows_only_the_k_best_masks(make_app):
+    from app.services.pareto_filter import best_first
+
+    at = make_app()
+    assert at.number_input(key=S.PARETO_TOP_K).value == 0  # all by default
+    assert len(_checkpoint_points(at)) == 63
+    at.number_input(key=S.PARETO_TOP_K).set_value(5).run()
+    assert not at.exception
+    expected = [r["mask"] for r in best_first(ROWS, "mae", False)[:5]]
+    assert sorted(_checkpoint_points(at)) == sorted(expected)
+    assert sorted(at.dataframe[0].value["mask"]) == sorted(expected)  # the table lists the same masks
+    assert any("5 of 63 subnets" in c.value for c in at.caption)
+    at.selectbox(key=S.PARETO_METRIC).set_value("acc2").run()  # accuracy: higher is better
+    expected = [r["mask"] for r in best_first(ROWS, "acc2", True)[:5]]
+    assert sorted(_checkpoint_points(at)) == sorted(expected)
+
+
+def test_dominated_toggle_hides_the_dominated_masks(make_app):
+    from app.services.pareto_view import pareto_front
+
+    at = make_app()
+    front = {r["mask"] for r in pareto_front(ROWS, "mae", False).front}
+    assert at.toggle(key=S.PARETO_SHOW_DOMINATED).value is True
+    at.toggle(key=S.PARETO_SHOW_DOMINATED).set_value(False).run()
+    assert not at.exception
+    assert set(_checkpoint_points(at)) == front and len(_checkpoint_points(at)) == len(front)
+    names = [t.get("name", "") for t in figure(at)["data"]]
+    assert not any(n.startswith("checkpoint") and not n.endswith("Pareto front") for n in names)
+    df = at.dataframe[0].value
+    assert set(df["mask"]) == front and bool(df["on front"].all())
+
+
+# ------------------------------------------------------- parallel coordinates and range filters
+def parcoords(at: AppTest) -> dict:
+    spec = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.proto.id and
+                json.loads(c.proto.spec)["data"][0].get("type") == "parcoords")
+    return spec["data"][0]
+
+
+def test_parcoords_has_a_named_axis_per_path_and_the_metric_colour(make_app):
+    at = make_app()
+    assert not at.exception
+    pc = parcoords(at)
+    labels = [d["label"] for d in pc["dimensions"]]
+    assert labels == ["T-&gt;A", "T-&gt;V", "A-&gt;T", "A-&gt;V", "V-&gt;T", "V-&gt;A", "MFLOPs", "MAE"]
+    assert len(pc["line"]["color"]) == 63 and pc["line"]["reversescale"] is True  # MAE: lower is better
+    at.selectbox(key=S.PARETO_METRIC).set_value("acc2").run()
+    pc = parcoords(at)
+    assert pc["dimensions"][-1]["label"] == "Acc-2 (%)" and pc["line"]["reversescale"] is False
+
+
+def test_range_and_path_filters_narrow_scatter_parcoords_and_table(make_app):
+    at = make_app()
+    at.multiselect(key=S.PARETO_PATHS_ON).set_value(["T->A"]).run()
+    at.multiselect(key=S.PARETO_PATHS_OFF).set_value(["V->A"]).run()
+    assert not at.exception
+    want = {r["mask"] for r in ROWS if r["mask"][0] == "1" and r["mask"][5] == "0"}
+    assert len(want) == 16
+    assert set(at.dataframe[0].value["mask"]) == want
+    assert set(_checkpoint_points(at)) == want
+    pc = parcoords(at)
+    assert len(pc["line"]["color"]) == 16
+    assert set(pc["dimensions"][0]["values"]) == {1} and set(pc["dimensions"][5]["values"]) == {0}
+    lo = min(r["mflops"] for r in ROWS)
+    at.slider(key=S.PARETO_FILTER_MFLOPS).set_value((lo, 1.5)).run()
+    by_mask = {r["mask"]: r for r in ROWS}
+    want = {m for m in want if by_mask[m]["mflops"] <= 1.5}
+    assert len(want) == 11
+    assert set(at.dataframe[0].value["mask"]) == want and len(parcoords(at)["line"]["color"]) == 11
+    at.slider(key=S.PARETO_FILTER_METRIC).set_value((min(r["mae"] for r in ROWS), 0.57)).run()
+    want = {m for m in want if by_mask[m]["mae"] <= 0.57}
+    assert len(want) == 4 and set(at.dataframe[0].value["mask"]) == want
+    assert sorted(parcoords(at)["line"]["color"]) == sorted(by_mask[m]["mae"] for m in want)
+    at.number_input(key=S.PARETO_TOP_K).set_value(2).run()  # top-k counts among the masks in range
+    best2 = sorted(want, key=lambda m: by_mask[m]["mae"])[:2]
+    assert set(at.dataframe[0].value["mask"]) == set(best2)
+
+
+def test_a_path_both_on_and_off_warns_and_shows_nothing(make_app):
+    at = make_app()
+    at.multiselect(key=S.PARETO_PATHS_ON).set_value(["A->V"]).run()
+    at.multiselect(key=S.PARETO_PATHS_OFF).set_value(["A->V"]).run()
+    assert not at.exception
+    assert any("A-&gt;V must be both on and off" in w.value or "A->V must be both on and off" in w.value
+               for w in at.warning)
+    assert len(at.dataframe[0].value) == 0
+
+
+def test_parcoords_stays_readable_at_k6():
+    """30 path axes: labels are the path names, tilted, with room above the plot."""
+    from app.components.parcoords_chart import parcoords_figure
+    from app.services.metrics_view import spec_for
+    from app.services.parcoords_view import parcoords_data
+
+    mods = ["T", "A", "V", "X", "Y", "Z"]
+    names = [f"{s}->{t}" for s in mods for t in mods if s != t]
+    rows = [{"mask": "1" * 30, "mflops": 3.0, "mae": 0.3}, {"mask": "01" * 15, "mflops": 1.0, "mae": 0.5}]
+    fig = parcoords_figure(parcoords_data(rows, names, "mae", metric_label="MAE"), spec_for("regression", "mae"))
+    tr = fig.data[0]
+    assert [d.label for d in tr.dimensions][:30] == [n.replace(">", "&gt;") for n in names]
+    assert tr.labelangle == -45 and fig.layout.margin.t >= 100
+
+
+def test_the_sidebar_switches_every_chart_to_png_and_the_choice_holds_across_pages(make_app):
+    at = make_app()
+    assert at.sidebar.radio(key=S.CHART_FORMAT_PICK).value == "svg"
+    at.sidebar.radio(key=S.CHART_FORMAT_PICK).set_value("png").run()
+    assert not at.exception
+    configs = [json.loads(c.proto.config) for c in at.get("plotly_chart")]
+    assert len(configs) == 2  # the scatter and the parallel coordinates
+    for config in configs:
+        assert config["toImageButtonOptions"]["format"] == "png"
+        assert config["toImageButtonOptions"]["scale"] == 2 and config["displaylogo"] is False
+    assert {c["toImageButtonOptions"]["filename"] for c in configs} == {"mro-figure", "mro-parcoords"}
+    at.session_state[S.LEARN_STEP] = 3  # the tour's Pareto step, which draws a chart
+    at.switch_page("views/learn.py").run()  # a page without the sidebar's choice
+    learn = at.get("plotly_chart")
+    assert learn and all(json.loads(c.proto.config)["toImageButtonOptions"]["format"] == "png" for c in learn)
+    at.switch_page("views/pareto.py").run()
+    assert at.sidebar.radio(key=S.CHART_FORMAT_PICK).value == "png"
+    assert json.loads(at.get("plotly_chart")[0].proto.config)["toImageButtonOptions"]["format"] == "png"
