@@ -20,19 +20,21 @@ import numpy as np
 from mro_core.data.mfeat import VIEWS
 from mro_core.experiments.study import mean_ci
 from mro_core.paths import PathSpace
+from mro_core.provenance import STAMP, UNKNOWN
 from mro_core.training.checkpoint import load_checkpoint
 
 METHODS = ("full", "paper", "uniform", "random_search", "no_mrg_prior")
 
 
 def main(workdir: str, out: str) -> None:
-    rows = []
+    rows, versions = [], set()
     for m in METHODS:
         for seed in range(100):
             p = Path(workdir) / f"mfeat-{m}-s{seed}.pt"
             if not p.exists():
                 break
             ck = load_checkpoint(p)
+            versions.add(ck.code_version or UNKNOWN)
             res = ck.extra["result"]
             ft = res["finetune"]
             chosen = res["picks"][ft.get("pick", "best")]  # the fine-tuned pick (parsimonious today)
@@ -91,6 +93,10 @@ def main(workdir: str, out: str) -> None:
     md += ["", "Per run:", "", "| Method | Seed | Mask | Paths | Acc fine-tuned | Acc shared |", "|---|---|---|---|---|---|"]
     md += [f"| {r['method']} | {r['seed']} | `{r['mask']}` | {r['paths']} | {r['acc']:.4f} | {r['shared_acc']:.4f} |"
            for r in rows]
+    # the figures are the checkpoints' own: stamp their search code version, not this script's
+    made = f"`PYTHONPATH=. python scripts/mfeat_finetuned.py {workdir} {out}`"
+    md += ["", f"Made with {STAMP} {versions.pop() if len(versions) == 1 else UNKNOWN} (the study's checkpoints); "
+               f"made by {made}."]
     Path(out).write_text("\n".join(md) + "\n")
     print("\n".join(md[:20]))
 
