@@ -7,7 +7,7 @@ Pure functions over a run record; the card itself is drawn by :mod:`app.componen
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 from urllib.parse import urlencode
 
 from app.services import state as S
@@ -40,8 +40,9 @@ def has_checkpoint(rec: Any) -> bool:
 
 
 def pick_rows(rec: Any) -> list[dict]:
-    """One row per pick of a finished run: pick, mask, MFLOPs, the task's primary metric, a link
-    into Explore (the run's checkpoint when on disk, else the mask alone)."""
+    """One row per pick of a finished run: pick, mask, MFLOPs, the task's primary metric on
+    validation (what chose it) and on test (reported only), a link into Explore (the run's
+    checkpoint when on disk, else the mask alone)."""
     picks = run_result(rec).get("picks") or {}
     if not isinstance(picks, Mapping):
         return []
@@ -55,8 +56,29 @@ def pick_rows(rec: Any) -> list[dict]:
             continue
         m = flat_metrics(p)
         mf = m.get("mflops")
+        test = p.get("test") if isinstance(p.get("test"), Mapping) else {}
         rows.append({"pick": PICK_LABELS.get(name, name), "mask": m["mask"],
                      "MFLOPs": float(mf) if isinstance(mf, (int, float)) else None,
-                     spec.label: format_value(spec.key, m.get(spec.key)),
+                     f"valid {spec.label}": format_value(spec.key, m.get(spec.key)),
+                     f"test {spec.label}": format_value(spec.key, test.get(spec.key)),
                      "open": explore_link(m["mask"], token)})
     return rows
+
+
+def seeds_line(rec: Any, done: Sequence[Any]) -> str | None:
+    """The card's line on the run's setting over seeds: the first pick's test metric as mean with a
+    95% interval (:mod:`app.services.seed_groups`); None when fewer than two seeds have it."""
+    from app.services.seed_groups import seed_siblings, seed_summary
+
+    picks = run_result(rec).get("picks") or {}
+    pick = next((p for p in tables.PICKS if p in picks), None) if isinstance(picks, Mapping) else None
+    if pick is None:
+        return None
+    spec = primary(tables.run_task(rec))
+    s = seed_summary(seed_siblings(rec, done), pick, spec.key)
+    if s is None:
+        return None
+    f = lambda v: format_value(spec.key, v)  # noqa: E731
+    return (f"Across {s['n']} seeds of this setting (seeds {', '.join(map(str, s['seeds']))}): the "
+            f"{PICK_LABELS.get(pick, pick)} pick's test {spec.label} {f(s['mean'])} "
+            f"[{f(s['lo'])}, {f(s['hi'])}] (mean, 95% bootstrap interval).")

@@ -413,6 +413,7 @@ def test_runs_list_with_real_store(make_app, tmp_path):
     card = at.dataframe[1].value
     assert list(card["pick"]) == ["best metric"] and list(card["mask"]) == ["011011"]
     assert list(card["open"]) == ["./?mask=011011"]  # no checkpoint on disk: the mask alone
+    assert list(card["valid MAE"]) == ["0.200"] and list(card["test MAE"]) == [""]  # no test figure stored
     assert any(f"(./pareto?runs={done})" in m.value for m in at.markdown)
     picker(at).set_value(broken).run()
     assert at.button(key=S.RUNS_RESUME).disabled  # a failed run would fail again
@@ -491,3 +492,33 @@ def test_failed_cancel_is_reported_and_stops_saying_cancelling(make_app, monkeyp
     after_cancels(at)
     assert any(w.value.startswith("cancel r1 failed:") and "read-only" in w.value for w in at.warning)
     assert at.button(key=S.RUNS_CANCEL).label == "Cancel" and not at.button(key=S.RUNS_CANCEL).disabled
+
+
+def test_results_card_gives_the_test_figure_over_seeds_with_its_interval(make_app, tmp_path):
+    """Three finished seeds of one setting (and one run of another): each card reads its own
+    validation and test figure, and the setting's mean test MAE with a 95% interval."""
+    from mro_core.runs.store import RunStore
+
+    from app.services.seed_groups import seed_siblings, seed_summary
+
+    store = RunStore(tmp_path / "runs")
+    ids = []
+    for seed, test in ((0, 0.20), (1, 0.30), (2, 0.25), (0, 0.90)):
+        lr = 0.002 if len(ids) < 3 else 0.01  # the fourth run is another setting
+        cfg = {"rank_loss": "l1", "ablation": "none", "seed": seed, "train": {"seed": seed, "lr": lr}}
+        rid = store.create_run(f"s{seed}", "search", cfg, total_epochs=1)
+        store.mark_running(rid)
+        store.finish(rid, "done", result={"picks": {"parsimonious": {"mask": "011011", "mflops": 1.75, "mae": test - 0.01,
+                                                                     "test": {"mae": test}}}})
+        ids.append(rid)
+    recs = [store.get_run(i) for i in ids]
+    store.close()
+    at = make_app()
+    assert not at.exception
+    want = seed_summary(seed_siblings(recs[0], recs[1:]), "parsimonious", "mae")
+    assert want["n"] == 3
+    lines = [m.value for m in at.markdown if m.value.startswith("Across 3 seeds of this setting (seeds 0, 1, 2)")]
+    assert lines and f"0.250 [{want['lo']:.3f}, {want['hi']:.3f}]" in lines[0]
+    assert not any(m.value.startswith("Across 4 seeds") for m in at.markdown)  # the other setting stays out
+    cards = [d.value for d in at.dataframe[1:] if "test MAE" in d.value.columns]
+    assert sorted(float(c["test MAE"][0]) for c in cards) == [0.2, 0.25, 0.3, 0.9]
