@@ -118,7 +118,7 @@ def summarize(cs: Sequence[Mapping], methods: Sequence[str]) -> dict[str, Any]:
                    "exact": sum(hits) / len(hits), "exact_ci": S.wilson(sum(hits), len(hits)),
                    "jaccard": S.mean_ci(jac)}
             if pick in TESTS:
-                row["test_mae"] = S.mean_ci(S._filled(rs, TESTS[pick]))
+                row["test_mae"] = S.mean_ci([float(c[TESTS[pick]]) for c in rs if c.get(TESTS[pick]) not in ("", None)])
             if pick == "parsimonious":
                 tuned = [float(c["finetuned_test_mae"]) for c in rs if c.get("finetuned_test_mae") not in ("", None)
                          and c.get("finetuned_pick") == c.get("pars_pick")]
