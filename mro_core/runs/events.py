@@ -1,5 +1,13 @@
 """The run store's log: per-epoch events and evaluated masks (a part of :class:`~mro_core.runs.store.RunStore`,
-kept in its own module so each stays readable). Jobs append, UIs read; see the store's docstring."""
+kept in its own module so each stays readable). Jobs append, UIs read; see the store's docstring.
+
+Per-epoch history of the masks: the ``masks`` table keeps only the latest values per (run, mask,
+split, source), so the front a search had after epoch 3 is overwritten by epoch 4's. A search
+writes its epoch as ``put_masks(...)`` then ``log_event(run, "epoch", e, ...)``; :meth:`RunLog.log_event`
+therefore copies, in the event's own transaction, what the run's ``put_masks`` calls wrote since
+its previous epoch event into ``mask_epochs`` under epoch ``e`` (:data:`SNAPSHOT_KIND`). The search
+code needs no change, and a resumed run that logs epoch ``e`` again replaces that snapshot.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +29,9 @@ logger = logging.getLogger("mro_core.runs.store")
 
 _MASK_RESERVED = ("mask", "mflops", "split", "source", "time")
 
+SNAPSHOT_KIND = "epoch"
+"""The event kind whose logging snapshots the run's freshly written masks (``mask_epochs``)."""
+
 
 class RunLog(Database):
     """Events and masks of runs; mixed into :class:`~mro_core.runs.store.RunStore`."""
@@ -30,6 +41,10 @@ class RunLog(Database):
         self, run_id: str, kind: str, epoch: int | None, payload: Any, *, replace: bool | None = None
     ) -> int:
         """Append an event; an epoch event replaces an earlier one for the same (kind, epoch).
+
+        An ``epoch`` event (:data:`SNAPSHOT_KIND`) also snapshots, in the same transaction, the
+        masks the run wrote since its previous epoch event into the per-epoch history
+        (:meth:`mask_epochs_of`).
 
         Args:
             run_id: the run.
@@ -49,6 +64,10 @@ class RunLog(Database):
         data = to_json(payload, f"event payload ({kind})")
         verb = "INSERT OR REPLACE" if keyed else "INSERT"
         with self._write("log an event") as conn:
+            snapshot = keyed and kind == SNAPSHOT_KIND
+            # the previous epoch event's time, read before this one is written
+            since = conn.execute("SELECT MAX(time) FROM events WHERE run_id = ? AND kind = ? AND keyed = 1",
+                                 (run_id, str(kind))).fetchone()[0] if snapshot else None
             try:
                 cur = conn.execute(
                     f"{verb} INTO events (run_id, epoch, kind, keyed, payload, time) VALUES (?, ?, ?, ?, ?, ?)",
@@ -56,7 +75,35 @@ class RunLog(Database):
                 )
             except sqlite3.IntegrityError as e:  # foreign key: the run does not exist
                 raise RunNotFound(run_id, self.workspace) from e
+            if snapshot:
+                assert epoch is not None  # keyed events carry an epoch (checked above)
+                self._snapshot_masks(conn, run_id, int(epoch), since)
             return int(cur.lastrowid or 0)
+
+    @staticmethod
+    def _snapshot_masks(conn: sqlite3.Connection, run_id: str, epoch: int, since: float | None) -> None:
+        """Copy the rows of the run's latest ``put_masks`` call per (split, source) into
+        ``mask_epochs`` under ``epoch``, for each (split, source) written after ``since`` (the previous
+        epoch event's time; None: any). A ``put_masks`` call stamps all its rows with one ``time``,
+        so the rows at a group's latest time are exactly that call's rows. A group not written
+        since is left out: an epoch event without fresh masks (a training run's) gets no snapshot,
+        rather than a copy of an older epoch's. An existing snapshot of the epoch (a resumed run
+        logging it again) is replaced, never duplicated."""
+        groups = conn.execute("SELECT split, source, MAX(time) FROM masks WHERE run_id = ? GROUP BY split, source",
+                              (run_id,)).fetchall()
+        for split, source, latest in groups:
+            if since is not None and latest <= since:
+                continue
+            conn.execute("DELETE FROM mask_epochs WHERE run_id = ? AND epoch = ? AND split = ? AND source = ?",
+                         (run_id, epoch, split, source))
+            conn.execute(
+                "INSERT INTO mask_epochs (run_id, epoch, mask, split, source, mflops, metrics) "
+                "SELECT run_id, ?, mask, split, source, mflops, metrics FROM masks "
+                "WHERE run_id = ? AND split = ? AND source = ? AND time = ? "
+                "ON CONFLICT (run_id, epoch, mask, split, source) DO UPDATE "
+                "SET mflops = excluded.mflops, metrics = excluded.metrics",
+                (epoch, run_id, split, source, latest),
+            )
 
     def sync_epoch_events(self, run_id: str, history: Sequence[Mapping[str, Any]], kind: str = "epoch") -> list[int]:
         """Write the epochs of ``history`` that are missing from the run's events; the epochs written.
@@ -217,3 +264,37 @@ class RunLog(Database):
             logger.warning("run store %s: run %s has %d damaged mask row(s) (bad JSON); skipped", self.path, run_id, bad)
         return out
 
+    def mask_epochs_of(self, run_id: str, split: str, source: str) -> dict[int, list[dict[str, Any]]]:
+        """The run's per-epoch snapshots of its masks: ``{epoch: rows}``, epochs ascending.
+
+        Each epoch's rows are what the run's ``put_masks`` wrote for that epoch (see the module
+        docstring), in the form of :meth:`masks` (``{mask, split, source, mflops, **metrics}``,
+        ordered by mask). Empty for a run made before the store kept snapshots (schema 1), for a
+        run that has not finished an epoch, and for a schema-1 store opened read-only.
+
+        Raises:
+            RunNotFound: no such run.
+        """
+        with self._read("read per-epoch masks") as conn:
+            if conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
+                raise RunNotFound(run_id, self.workspace)
+            if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'mask_epochs'").fetchone() is None:
+                return {}  # a schema-1 store opened read-only (not migrated): no history
+            rows = conn.execute(
+                "SELECT epoch, mask, mflops, metrics FROM mask_epochs WHERE run_id = ? AND split = ? AND source = ? "
+                "ORDER BY epoch, mask", (run_id, str(split), str(source))).fetchall()
+        out: dict[int, list[dict[str, Any]]] = {}
+        bad = 0
+        for ep, m, f, js in rows:
+            try:
+                metrics = json.loads(js)
+                if not isinstance(metrics, dict):
+                    raise TypeError("metrics are not an object")
+            except (ValueError, TypeError):
+                bad += 1
+                continue
+            out.setdefault(int(ep), []).append({"mask": m, "split": split, "source": source, "mflops": f, **metrics})
+        if bad:
+            logger.warning("run store %s: run %s has %d damaged per-epoch mask row(s) (bad JSON); skipped",
+                           self.path, run_id, bad)
+        return out

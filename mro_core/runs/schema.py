@@ -21,7 +21,12 @@ from mro_core.runs.records import ReadOnlyStore, StoreError, StoreGone
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+READABLE_FROM = 1
+"""The oldest schema a read-only open accepts without migrating: the steps after it only add tables
+whose readers treat a missing one as empty (version 2's ``mask_epochs``: no per-epoch history), so
+an archived workspace of version 1 stays readable where it cannot be upgraded."""
 
 
 def _migrate_0_to_1(conn: sqlite3.Connection) -> None:
@@ -75,7 +80,25 @@ def _migrate_0_to_1(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {0: _migrate_0_to_1}
+def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
+    # Per-epoch snapshots of the masks table (the front of each epoch): ``masks`` keeps only the
+    # latest values per (run, mask, split, source). Written by ``log_event`` for an ``epoch``
+    # event (see RunLog.log_event); runs made before have no rows here.
+    conn.execute(
+        """CREATE TABLE mask_epochs (
+            run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            epoch INTEGER NOT NULL,
+            mask TEXT NOT NULL,
+            split TEXT NOT NULL,
+            source TEXT NOT NULL,
+            mflops REAL,
+            metrics TEXT NOT NULL,
+            PRIMARY KEY (run_id, epoch, mask, split, source)
+        )"""
+    )
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {0: _migrate_0_to_1, 1: _migrate_1_to_2}
 """``MIGRATIONS[v]`` upgrades a database at ``user_version == v`` to ``v + 1`` (inside a transaction).
 
 To change the schema: bump :data:`SCHEMA_VERSION`, add the step here, and add a test that opens a
@@ -221,7 +244,7 @@ class Database:
                     f"run store {self.path} has schema version {version}, newer than this MRO "
                     f"understands ({SCHEMA_VERSION}); upgrade MRO or use another --workspace"
                 )
-            if version < SCHEMA_VERSION:
+            if version < READABLE_FROM or (version < SCHEMA_VERSION and Path(f"{self.path}-wal").exists()):
                 why = (f"its latest changes are in {self.path.name}-wal, which cannot be replayed in a read-only folder"
                        if Path(f"{self.path}-wal").exists() else f"it has schema version {version}, which cannot be upgraded there")
                 raise StoreError(

@@ -92,7 +92,7 @@ class RunStore(RunLog, RunOwnership):
     Contract:
         * Jobs write their own run (``mark_running``, ``heartbeat``, ``log_event``, ``put_masks``,
           ``finish``); launchers write ``create_run`` and the pid; UIs only read (``list_runs``,
-          ``get_run``, ``events``, ``masks``). Nothing else carries run state.
+          ``get_run``, ``events``, ``masks``, ``mask_epochs_of``). Nothing else carries run state.
         * Every write is one short ``BEGIN IMMEDIATE`` transaction, so several processes (three
           searches and a dashboard, say) may share a workspace; a write that cannot get the lock
           within ``busy_timeout`` seconds raises :class:`StoreError`.

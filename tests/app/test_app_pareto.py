@@ -437,3 +437,86 @@ def test_the_sidebar_switches_every_chart_to_png_and_the_choice_holds_across_pag
     at.switch_page("views/pareto.py").run()
     assert at.sidebar.radio(key=S.CHART_FORMAT_PICK).value == "png"
     assert json.loads(at.get("plotly_chart")[0].proto.config)["toImageButtonOptions"]["format"] == "png"
+
+
+# ------------------------------------------------------------------------------ front per epoch
+EPOCHS = {
+    1: [{"mask": "000011", "mflops": 1.0, "mae": 0.9}, {"mask": "100000", "mflops": 1.5, "mae": 0.95},
+        {"mask": "111111", "mflops": 2.0, "mae": 0.8}],
+    2: [{"mask": "000011", "mflops": 1.0, "mae": 0.7}, {"mask": "100000", "mflops": 1.5, "mae": 0.6},
+        {"mask": "111111", "mflops": 2.0, "mae": 0.65}],
+    3: [{"mask": "000011", "mflops": 1.0, "mae": 0.5}, {"mask": "100000", "mflops": 1.5, "mae": 0.45},
+        {"mask": "111111", "mflops": 2.0, "mae": 0.3}],
+}
+
+
+def _run_with_epochs(store) -> str:
+    """A finished search as ``run_search`` writes it: masks then the epoch event, each epoch; the
+    final masks once more at the end."""
+    rid = store.create_run("epochs", "search", {"rank_loss": "l1", "ablation": "none"}, total_epochs=3)
+    store.mark_running(rid, pid=None)
+    for e, rows in EPOCHS.items():
+        store.put_masks(rid, rows, "valid", "supernet")
+        store.log_event(rid, "epoch", e, {"epoch": e})
+        store.heartbeat(rid, epoch=e, progress=e / 3)
+    store.put_masks(rid, EPOCHS[3], "valid", "supernet")
+    store.finish(rid, "done")
+    return rid
+
+
+def _trace(at: AppTest, name: str) -> dict | None:
+    for chart in at.get("plotly_chart"):
+        for t in json.loads(chart.proto.spec)["data"]:
+            if t.get("name") == name:
+                return t
+    return None
+
+
+@pytest.mark.skipif(not HAS_STORE, reason="mro_core.runs.store is not installed in this build")
+def test_front_per_epoch_slider_redraws_that_epochs_front_and_the_hypervolume_series(make_app, tmp_path):
+    from mro_core.runs.store import RunStore
+    from app.services.pareto_epochs import epoch_fronts
+
+    store = RunStore(tmp_path / "runs")
+    rid = _run_with_epochs(store)
+    store.close()
+    expected = epoch_fronts(EPOCHS, "mae", False, EPOCHS[3])
+    at = make_app()
+    assert not at.exception
+    assert at.selectbox(key=S.PARETO_EPOCH_RUN).value == rid
+    slider = at.select_slider(key=S.PARETO_EPOCH)
+    assert list(slider.options) == ["1", "2", "3"] and slider.value == 3  # opens on the last epoch
+    hv = _trace(at, "hypervolume")
+    assert hv["x"] == [1, 2, 3]
+    assert hv["y"] == pytest.approx([expected.hypervolume[e] for e in (1, 2, 3)])
+    assert hv["y"][0] < hv["y"][1] < hv["y"][2]
+    final = _trace(at, "final front")
+    assert final["x"] == [1.0, 1.5, 2.0] and final["opacity"] == pytest.approx(0.35)
+    for epoch in (1, 2):
+        at.select_slider(key=S.PARETO_EPOCH).set_value(epoch).run()
+        assert not at.exception
+        drawn = _trace(at, f"epoch {epoch} front")
+        want = expected.fronts[epoch].front
+        assert [cd[0] for cd in drawn["customdata"]] == [r["mask"] for r in want]
+        assert list(zip(drawn["x"], drawn["y"])) == [(r["mflops"], r["mae"]) for r in want]
+        assert _trace(at, "epoch 3 front") is None
+        ring = _trace(at, f"epoch {epoch}")
+        assert ring["y"] == pytest.approx([expected.hypervolume[epoch]])
+    # epoch 1's dominated mask is drawn apart from its front
+    at.select_slider(key=S.PARETO_EPOCH).set_value(1).run()
+    assert [cd[0] for cd in _trace(at, "epoch 1: dominated")["customdata"]] == ["100000"]
+    assert any("reference point" in c.value for c in at.caption)
+
+
+@pytest.mark.skipif(not HAS_STORE, reason="mro_core.runs.store is not installed in this build")
+def test_a_run_without_per_epoch_history_says_so(make_app, tmp_path):
+    from mro_core.runs.store import RunStore
+
+    store = RunStore(tmp_path / "runs")
+    old = _run(store, "before", SINGLE, epoch=2)  # masks but no epoch snapshots, as a schema-1 run
+    store.close()
+    at = make_app()
+    assert not at.exception
+    assert at.selectbox(key=S.PARETO_EPOCH_RUN).value == old
+    assert any("no per-epoch history" in i.value for i in at.info)
+    assert not at.get("select_slider") and _trace(at, "hypervolume") is None
