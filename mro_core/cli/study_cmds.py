@@ -27,9 +27,7 @@ def add_study_parsers(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--methods", default="full,no_prior_guidance,no_mrg_prior,no_rank_reg,uniform,random_search",
                    help=f"comma-separated, from {', '.join(METHODS)} (default: all but paper)")
     g.add_argument("--seeds", type=N.whole(1, 1000), default=5, help="seeds 0..N-1 (default 5)")
-    g.add_argument("--workers", type=N.whole(1, 256), default=1, help="parallel local processes (default 1)")
-    g.add_argument("--executor", choices=("local", "ray"), default="local", help="local process pool or Ray tasks")
-    g.add_argument("--address", help="Ray cluster address (with --executor ray; default: a local Ray)")
+    add_executor_args(g)
     g.add_argument("--out-dir", default="results", help="where the study's files go (default results/)")
     g.add_argument("--workdir", default="runs/study", help="searches' checkpoints (default runs/study)")
     g.add_argument("--ground-truth", help="stand-alone CSV (mro quality --all-masks) for the regret column")
@@ -48,6 +46,13 @@ def add_study_parsers(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--out", default="results/baselines", help="writes OUT.md, OUT.csv, OUT_seeds.csv (default results/baselines)")
     g.add_argument("--workdir", default="runs/baselines", help="the CMT's checkpoints (default runs/baselines)")
     p.set_defaults(func=cmd_baselines)
+
+
+def add_executor_args(g: argparse._ArgumentGroup) -> None:
+    """Where a study's (or a sweep's) searches run: local processes or Ray tasks."""
+    g.add_argument("--workers", type=N.whole(1, 256), default=1, help="parallel local processes (default 1)")
+    g.add_argument("--executor", choices=("local", "ray"), default="local", help="local process pool or Ray tasks")
+    g.add_argument("--address", help="Ray cluster address (with --executor ray; default: a local Ray)")
 
 
 def add_quality_args(p: argparse.ArgumentParser) -> None:

@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from mro_core.cli import numbers as N
 from mro_core.cli.common import UsageError, add_search_args, add_train_args, print_json, request_of
+from mro_core.cli.study_cmds import add_executor_args
 
 DEFAULT_METHODS = "full,no_mrg_prior,uniform,random_search"
 
@@ -47,9 +48,7 @@ def add_sweep_parser(sub: argparse._SubParsersAction) -> None:
                                                               f"(default {DEFAULT_METHODS})")
     g.add_argument("--sweep-seed", type=N.SEED, default=0, help="seed that draws the topologies (default 0)")
     g.add_argument("--n-train", type=N.SAMPLES, default=1500, help="training samples per topology (default 1500)")
-    g.add_argument("--workers", type=N.whole(1, 256), default=1, help="parallel local processes (default 1)")
-    g.add_argument("--executor", choices=("local", "ray"), default="local", help="local process pool or Ray tasks")
-    g.add_argument("--address", help="Ray cluster address (with --executor ray; default: a local Ray)")
+    add_executor_args(g)
     g.add_argument("--out-dir", default="results", help="where sweep_NAME.md goes (default results/)")
     g.add_argument("--workdir", default="runs/sweep", help="data, runs CSVs and checkpoints (default runs/sweep)")
     p.add_argument("--json", action="store_true")

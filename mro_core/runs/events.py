@@ -252,11 +252,8 @@ class RunLog(Database):
                 raise RunNotFound(run_id, self.workspace)
         out, bad = [], 0
         for m, sp, src, f, js in rows:
-            try:
-                metrics = json.loads(js)
-                if not isinstance(metrics, dict):
-                    raise TypeError("metrics are not an object")
-            except (ValueError, TypeError):
+            metrics = _metrics_of(js)
+            if metrics is None:
                 bad += 1
                 continue
             out.append({"mask": m, "split": sp, "source": src, "mflops": f, **metrics})
@@ -286,11 +283,8 @@ class RunLog(Database):
         out: dict[int, list[dict[str, Any]]] = {}
         bad = 0
         for ep, m, f, js in rows:
-            try:
-                metrics = json.loads(js)
-                if not isinstance(metrics, dict):
-                    raise TypeError("metrics are not an object")
-            except (ValueError, TypeError):
+            metrics = _metrics_of(js)
+            if metrics is None:
                 bad += 1
                 continue
             out.setdefault(int(ep), []).append({"mask": m, "split": split, "source": source, "mflops": f, **metrics})
@@ -298,3 +292,12 @@ class RunLog(Database):
             logger.warning("run store %s: run %s has %d damaged per-epoch mask row(s) (bad JSON); skipped",
                            self.path, run_id, bad)
         return out
+
+
+def _metrics_of(js: str) -> dict | None:
+    """A mask row's stored metrics (a JSON object), or None when damaged."""
+    try:
+        metrics = json.loads(js)
+    except ValueError:
+        return None
+    return metrics if isinstance(metrics, dict) else None
