@@ -70,3 +70,9 @@ def test_k3_explore_keeps_grid_and_diagram_side_by_side(open_app):
     at = open_app()
     assert any(abs(c.weight - SIDE_BY_SIDE) < 1e-9 for c in at.columns)
 
+
+def test_k6_graph_unlabelled_edges_and_every_path_in_the_table(k6_app):
+    at = k6_app("views/graph.py")
+    assert not at.exception
+    assert any(c.value.startswith("30 paths: their edges carry no labels") for c in at.caption)
+    assert len(at.dataframe[0].value) == 30
