@@ -104,3 +104,15 @@ def test_a_mask_missing_from_the_table_is_evaluated_on_one_thread(tmp_path, monk
         assert torch.get_num_threads() == 2  # restored
     finally:
         torch.set_num_threads(1)  # the suite's setting (tests/conftest.py)
+
+
+def test_best_mask_is_computed_once(tmp_path):
+    from app.services.checkpoints import CheckpointView
+
+    path = tmp_path / "k6.pt"
+    _k6_checkpoint(path)
+    view = CheckpointView(path)
+    best = view.best_mask()
+    assert best == min(view.table, key=lambda b: view.table[b]["mae"])
+    view.table = {}  # not read again: Explore asks on every toggle
+    assert view.best_mask() == best
