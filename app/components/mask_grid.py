@@ -16,6 +16,14 @@ from app.services.checkpoints import BEST_IS_PAPER, CheckpointView
 from app.services.masks import bits_from_toggles, resolve_mask
 
 ALL_ZERO_MESSAGE = "At least one path must stay on: the all-zero mask is not a subnet."
+FULL_WIDTH_K = 5
+"""From this many modalities on, the grid takes the page's full width: in the 3/5 it has beside the
+routing diagram, six target columns left a toggle too narrow for its label ("T->A" was cut to "T")."""
+
+
+def grid_full_width(space: PathSpace) -> bool:
+    """Whether the toggle grid of ``space`` needs the page's full width (k >= :data:`FULL_WIDTH_K`)."""
+    return space.k >= FULL_WIDTH_K
 
 
 def set_mask(bits: str) -> None:

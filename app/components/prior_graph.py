@@ -16,12 +16,14 @@ from app.services.prior_view import (
     READING_GUIDE,
     PriorSnapshot,
     PriorView,
+    edge_labels_fit,
     edge_rows,
     p_versus_s_text,
     graph_elements,
     next_epoch,
 )
 from app.services.routing import graph_legend_svg
+from app.services.text import table_height
 
 GRAPH_HEIGHT = 580
 GRAPH_RADIUS = 230.0
@@ -88,13 +90,15 @@ def replay(body: Callable[[], None]) -> None:
 def prior_graph(space: PathSpace, p: Sequence[float], bits: str) -> None:
     """Nodes fixed on a circle (no physics), one curved directed edge per path labelled "A->V 0.42"
     on a white box beside the stroke (as strings: agraph draws no numbers), as wide as p is large;
-    the canvas fills the frame and the circle is centred in it."""
+    the canvas fills the frame and the circle is centred in it. Beyond 12 paths (k >= 5) the edges
+    go unlabelled, with a caption saying where p is read instead."""
     try:
         from streamlit_agraph import Config, Edge, Node, agraph
     except ImportError:
         st.warning("streamlit-agraph is not installed; the graph is shown as a table only.")
         return
-    nodes, edges = graph_elements(space, p, bits, radius=GRAPH_RADIUS)
+    labels = edge_labels_fit(space)
+    nodes, edges = graph_elements(space, p, bits, radius=GRAPH_RADIUS, labels=labels)
     config = Config(height=GRAPH_HEIGHT, width=GRAPH_HEIGHT, directed=True, physics=False, hierarchical=False,
                     groups={})
     config.width = "100%"  # fill the column; vis.js centres the view on the circle's centre
@@ -109,6 +113,9 @@ def prior_graph(space: PathSpace, p: Sequence[float], bits: str) -> None:
         config=config,
     )
     st.image(graph_legend_svg())
+    if not labels:
+        st.caption(f"{space.num_paths} paths: their edges carry no labels, which would hide each other. "
+                   "Point at an edge for its path and p, or read every path's p in the table below.")
 
 
 def reading_guide() -> None:
@@ -134,6 +141,7 @@ def prior_tables(space: PathSpace, snap: PriorSnapshot) -> None:
     st.dataframe(
         rows,
         hide_index=True,
+        height=table_height(len(rows)),  # every path's row (k = 6: 30) without scrolling
         column_config={
             "path": "Path",
             "p": st.column_config.NumberColumn("p(i\u2192j)", format="%.3f", help=guide["p(i\u2192j)"]),

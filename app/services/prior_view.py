@@ -189,6 +189,18 @@ class GraphEdge:
     title: str
 
 
+EDGE_LABEL_MAX_PATHS = 12
+"""Most paths whose edges the graph labels (k = 4). At k = 6 the 30 labels "A->V 0.42" piled up
+over the circle's centre and hid each other; there the width shows p, an edge's hover and the table
+give the value."""
+
+
+def edge_labels_fit(space: PathSpace) -> bool:
+    """Whether the graph of ``space`` can label its edges readably (at most
+    :data:`EDGE_LABEL_MAX_PATHS` paths)."""
+    return space.num_paths <= EDGE_LABEL_MAX_PATHS
+
+
 def graph_elements(
     space: PathSpace,
     p: Sequence[float],
@@ -197,12 +209,14 @@ def graph_elements(
     radius: float = 180.0,
     min_width: float = 1.0,
     max_width: float = 10.0,
+    labels: bool = True,
 ) -> tuple[list[GraphNode], list[GraphEdge]]:
     """Nodes on a circle and one edge per path, labelled ``"A->V 0.42"`` (path and p, as a string:
     agraph draws no numbers) and as wide as p is large.
 
     Edge widths scale linearly between ``min_width`` (p = 0) and ``max_width`` (p = 1). Paths active
-    in ``mask`` get the highlight colour.
+    in ``mask`` get the highlight colour. ``labels=False`` leaves the labels empty (the hover
+    ``title`` still names the path and p).
     """
     nodes = [GraphNode(m, m, x, y) for m, (x, y) in zip(space.modalities, circle_positions(space.k, radius))]
     bits = mask or "1" * space.num_paths
@@ -213,7 +227,7 @@ def graph_elements(
         edges.append(GraphEdge(
             source=space.modalities[path.src],
             target=space.modalities[path.tgt],
-            label=f"{path.name} {v:.2f}",
+            label=f"{path.name} {v:.2f}" if labels else "",
             width=min_width + (max_width - min_width) * max(0.0, min(1.0, v)),
             color=ACTIVE_COLOR if active else INACTIVE_COLOR,
             active=active,
@@ -273,7 +287,7 @@ DISAGREE = ("Why the prior can disagree with the planted paths: the prior only s
 
 __all__ = ["DISAGREE", "p_versus_s", "p_versus_s_text", "NODE_COLOR", "READING_GUIDE", "GraphEdge", "GraphNode", "PriorSnapshot", "PriorView",
            "edge_rows", "next_epoch",
-           "graph_elements", "read_prior", "uniform_p"]
+           "edge_labels_fit", "graph_elements", "read_prior", "uniform_p"]
 
 
 def _s(row: Mapping[str, Any]) -> float | None:

@@ -42,3 +42,16 @@ def column_width(texts: Iterable[object], *, min_px: int = 50) -> int:
     (issue 19). At least ``min_px``, at most :data:`MAX_COLUMN_PX`."""
     longest = max((len(str(t)) for t in texts), default=0)
     return max(min_px, min(MAX_COLUMN_PX, CHAR_PX * longest + CELL_PADDING_PX))
+
+
+ROW_PX = 35
+"""Height of one row (and of the header) of ``st.dataframe`` at the default font."""
+MAX_TABLE_ROWS = 40
+"""Most rows a table shows without scrolling: k = 6's 30 paths fit; longer tables scroll."""
+
+
+def table_height(n_rows: int, *, max_rows: int = MAX_TABLE_ROWS) -> int:
+    """Pixels ``st.dataframe`` needs to show ``n_rows`` rows and its header without scrolling (at
+    most ``max_rows`` rows): its default height shows about 10, which cut k = 6's 30 paths to a
+    third."""
+    return ROW_PX * (min(max(n_rows, 1), max_rows) + 1) + 3

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from app.components.large_type import apply_large_type
-from app.components.mask_grid import current_mask, mask_grid, quick_masks
+from app.components.mask_grid import current_mask, grid_full_width, mask_grid, quick_masks
 from app.components.metrics import mask_metrics_panel
 from app.components.sidebar import checkpoint_sidebar, show_flash, provenance_warning
 from app.services.routing import routing_svg
@@ -24,14 +24,17 @@ show_flash()
 mask = current_mask(view)
 bits = view.space.to_bits(mask)
 
-left, right = st.columns([3, 2], gap="large")
+# up to k = 4 the grid and the routing diagram sit side by side; from k = 5 each gets the full width
+wide = grid_full_width(view.space)
+left, right = (st.container(), st.container()) if wide else st.columns([3, 2], gap="large")
 with left:
     st.subheader("Paths")
     mask_grid(view, mask)
     quick_masks(view, mask)
 with right:
     st.subheader("Routing")
-    st.image(routing_svg(view.space, bits), caption="active paths bold, inactive dashed")
+    # full width: a larger diagram, so that k = 6's 30 arrows stay apart
+    st.image(routing_svg(view.space, bits, size=480 if wide else 320), caption="active paths bold, inactive dashed")
     st.caption(f"Active: {view.space.describe(mask)}")
     if view.planted:
         st.caption(f"Planted in the synthetic data: {', '.join(view.planted)}")

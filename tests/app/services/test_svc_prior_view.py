@@ -47,3 +47,14 @@ def test_graph_elements_and_svg():
     assert svg.startswith("<svg") and svg.count("(active)") == 4 and svg.count("(off)") == 2
     big = PathSpace(("A", "B", "C", "D", "E"))
     assert routing_svg(big, "1" * 20).count("(active)") == 20
+
+
+def test_edge_labels_left_off_beyond_twelve_paths():
+    from app.services.prior_view import EDGE_LABEL_MAX_PATHS, edge_labels_fit
+
+    k4, k5, k6 = (PathSpace(tuple("TAVPEG"[:k])) for k in (4, 5, 6))
+    assert EDGE_LABEL_MAX_PATHS == k4.num_paths and edge_labels_fit(SPACE) and edge_labels_fit(k4)
+    assert not edge_labels_fit(k5) and not edge_labels_fit(k6)
+    _, edges = graph_elements(k6, [0.2] * 30, "1" * 30, labels=False)
+    assert len(edges) == 30 and all(e.label == "" for e in edges)
+    assert edges[0].title == "T->A: p = 0.200 (active)"  # the hover still names the path and p
