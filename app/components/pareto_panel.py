@@ -124,6 +124,7 @@ def _sources(view: CheckpointView, controls: Controls) -> tuple[list[Source], li
         rows = _annotate(list(view.table.values()), (CHECKPOINT_SOURCE, name), view.space)
         sources.append(Source(CHECKPOINT_SOURCE, name, rows, pareto_front(rows, spec.key, spec.higher_is_better),
                               str(view.path), st.session_state.get(S.CHECKPOINT_URL_SEEN)))
+    chosen_checkpoints = set()
     for run_id in controls.run_ids:
         try:
             rec = store.get_run(run_id) if store is not None else None
@@ -141,7 +142,11 @@ def _sources(view: CheckpointView, controls: Controls) -> tuple[list[Source], li
         sources.append(Source(rec.id, name, rows, pareto_front(rows, spec.key, spec.higher_is_better),
                               str(Path(ck).resolve()) if on_disk else None, rec.id if on_disk else None,
                               live_note(rec, status, len(rows))))
+        if on_disk and rows:
+            chosen_checkpoints.add(str(Path(ck).resolve()))
         baselines += run_svc.baseline_rows(rec)
+    if sources and sources[0].id == CHECKPOINT_SOURCE and sources[0].checkpoint in chosen_checkpoints:
+        sources.pop(0)  # the sidebar checkpoint is a chosen run's own: its masks are drawn once, as the run's
     return sources, baselines, active, recs
 
 

@@ -520,3 +520,22 @@ def test_a_run_without_per_epoch_history_says_so(make_app, tmp_path):
     assert at.selectbox(key=S.PARETO_EPOCH_RUN).value == old
     assert any("no per-epoch history" in i.value for i in at.info)
     assert not at.get("select_slider") and _trace(at, "hypervolume") is None
+
+
+@pytest.mark.skipif(not HAS_STORE, reason="mro_core.runs.store is not installed in this build")
+def test_a_run_whose_checkpoint_is_the_sidebar_one_is_drawn_once(make_app, tmp_path):
+    """The sidebar checkpoint's table and a chosen run of that very checkpoint hold the same masks:
+    drawn once, as the run (at k = 6 with 10,000 masks the page drew 20,000 points)."""
+    from mro_core.runs.store import RunStore
+
+    store = RunStore(tmp_path / "runs")
+    rid = _run(store, "demo's own run", ROWS, checkpoint=DEMO)
+    other = _run(store, "another run", SINGLE, checkpoint=tmp_path / "missing.pt")
+    store.close()
+    at = make_app()
+    assert not at.exception and set(at.multiselect(key=S.PARETO_RUNS).value) == {rid, other}
+    names = [t.get("name", "") for t in figure(at)["data"]]
+    assert not any(n.startswith("checkpoint") for n in names)  # the checkpoint's table is the run's
+    assert sum(len(t["x"]) for t in figure(at)["data"] if rid in t.get("name", "")) == len(ROWS)
+    at.multiselect(key=S.PARETO_RUNS).set_value([other]).run()
+    assert any(t.get("name", "").startswith("checkpoint") for t in figure(at)["data"])  # not chosen: drawn
