@@ -31,6 +31,25 @@ class Parcoords:
     left_out: int = 0
 
 
+MAX_LINES = 1000
+"""The most lines drawn: k = 6 with 10,000 masks put 10,000 x 32 values in one parcoords trace, and
+the Pareto page then took 30-60 s per rerun in Chromium on 2 cores; a thousand lines are as many as
+the eye can follow."""
+
+
+def best_lines(rows: Sequence[Mapping[str, Any]], metric: str, higher_is_better: bool, limit: int) -> list[dict]:
+    """``rows`` when at most ``limit``, else the ``limit`` best by ``metric`` (ties: fewer MFLOPs,
+    then the mask; rows without a finite metric or MFLOPs go last)."""
+    if len(rows) <= limit:
+        return [dict(r) for r in rows]
+    from app.services.pareto_filter import best_first
+
+    ok = [r for r in rows if finite_or_none(r.get(metric)) is not None and finite_or_none(r.get("mflops")) is not None]
+    rest = [dict(r) for r in rows if not (finite_or_none(r.get(metric)) is not None
+                                         and finite_or_none(r.get("mflops")) is not None)]
+    return (best_first(ok, metric, higher_is_better) + rest)[:limit]
+
+
 def _span(values: Sequence[float]) -> list[float]:
     lo, hi = min(values), max(values)
     return [lo, hi] if hi > lo else [lo - 0.5, hi + 0.5]  # a flat axis still needs a range

@@ -539,3 +539,17 @@ def test_a_run_whose_checkpoint_is_the_sidebar_one_is_drawn_once(make_app, tmp_p
     assert sum(len(t["x"]) for t in figure(at)["data"] if rid in t.get("name", "")) == len(ROWS)
     at.multiselect(key=S.PARETO_RUNS).set_value([other]).run()
     assert any(t.get("name", "").startswith("checkpoint") for t in figure(at)["data"])  # not chosen: drawn
+
+
+def test_parcoords_draws_at_most_its_line_cap_best_first_and_says_so(make_app, monkeypatch):
+    import app.components.parcoords_panel as panel
+    from app.services.pareto_filter import best_first
+
+    monkeypatch.setattr(panel, "MAX_LINES", 10)
+    at = make_app()
+    assert not at.exception
+    pc = parcoords(at)
+    mae = next(d for d in pc["dimensions"] if d["label"] == "MAE")
+    assert sorted(mae["values"]) == sorted(r["mae"] for r in best_first(ROWS, "mae", False)[:10])
+    assert any("Only the 10 best of the 63 shown masks are drawn (by MAE)" in c.value for c in at.caption)
+    assert len(_checkpoint_points(at)) == 63  # the cap is the parcoords' own: the scatter keeps every mask

@@ -43,3 +43,14 @@ def test_thirty_paths_at_k6():
 def test_nothing_drawable():
     d = parcoords_data(ROWS[2:], NAMES, "acc2", metric_label="Acc-2")
     assert d.dimensions == [] and d.left_out == 2
+
+
+def test_at_most_the_best_lines_are_drawn():
+    from app.services.parcoords_view import best_lines
+
+    rows = [{"mask": f"{i:03b}", "mflops": 1.0, "mae": 0.1 * (7 - i)} for i in range(1, 8)]
+    assert best_lines(rows, "mae", False, 10) == rows  # under the cap: all, in their order
+    assert [r["mask"] for r in best_lines(rows, "mae", False, 3)] == ["111", "110", "101"]  # lowest MAE
+    assert [r["mask"] for r in best_lines(rows, "mae", True, 2)] == ["001", "010"]  # highest first
+    broken = rows + [{"mask": "000", "mflops": None, "mae": 0.0}]
+    assert "000" not in [r["mask"] for r in best_lines(broken, "mae", False, 7)]  # unusable rows go last
