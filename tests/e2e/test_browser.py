@@ -144,9 +144,22 @@ def explore_done(page, bits: str):
     return page.locator('[data-testid="stCaptionContainer"]').filter(has_text=f"Latency of {bits} measured on")
 
 
+_HIDE_WORKSPACE = """(hide) => {
+    for (const e of document.querySelectorAll('[data-testid="stSidebar"] [data-testid="stCaptionContainer"]')) {
+        if (e.innerText.startsWith("Workspace:")) { e.style.visibility = hide ? "hidden" : ""; }
+    }
+}"""
+"""The sidebar's workspace line names the test run's temporary folder: left out of the README's
+screenshots (hidden for the shot, shown again after), never rewritten."""
+
+
 def shot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / name), full_page=True)
+    page.evaluate(_HIDE_WORKSPACE, True)
+    try:
+        page.screenshot(path=str(SHOTS / name), full_page=True)
+    finally:
+        page.evaluate(_HIDE_WORKSPACE, False)
 
 
 # ------------------------------------------------------------------------------------- tests
