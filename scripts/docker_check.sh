@@ -197,7 +197,10 @@ try:
         "SELECT status, checkpoint FROM runs WHERE id = ?", (sys.argv[2],)).fetchone()
 except sqlite3.Error as e:
     sys.exit(f"{sys.argv[1]}: {e}")
-sys.exit(0 if row and row[0] == "done" and row[1] == f"/app/runs/{sys.argv[2]}/search.pt" else 1)
+# the store keeps a checkpoint inside its workspace relative to it (portable workspaces, issue 20)
+ok = (f"{sys.argv[2]}/search.pt", f"/app/runs/{sys.argv[2]}/search.pt")
+if not (row and row[0] == "done" and row[1] in ok):
+    sys.exit(f"run {sys.argv[2]}: status/checkpoint {row} (want done and one of {ok})")
 EOF
 
 check "the dashboard process (pid 1) runs as uid 10001" \
