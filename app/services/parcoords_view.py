@@ -44,9 +44,9 @@ def best_lines(rows: Sequence[Mapping[str, Any]], metric: str, higher_is_better:
         return [dict(r) for r in rows]
     from app.services.pareto_filter import best_first
 
-    ok = [r for r in rows if finite_or_none(r.get(metric)) is not None and finite_or_none(r.get("mflops")) is not None]
-    rest = [dict(r) for r in rows if not (finite_or_none(r.get(metric)) is not None
-                                         and finite_or_none(r.get("mflops")) is not None)]
+    usable = [finite_or_none(r.get(metric)) is not None and finite_or_none(r.get("mflops")) is not None for r in rows]
+    ok = [r for r, u in zip(rows, usable) if u]
+    rest = [dict(r) for r, u in zip(rows, usable) if not u]
     return (best_first(ok, metric, higher_is_better) + rest)[:limit]
 
 

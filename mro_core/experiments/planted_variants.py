@@ -23,7 +23,7 @@ same door as a user's file (``--dataset npz``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -71,7 +71,7 @@ class Variant:
             raise ValueError(f"dims must be >= 2K + 1 = {2 * self.slots + 1} and lengths >= K = {self.slots}")
 
     def to_dict(self) -> dict:
-        return {f: getattr(self, f) for f in self.__dataclass_fields__}
+        return asdict(self)
 
 
 def draw_topology(k: int, kind: str, rng: np.random.Generator) -> list[tuple[int, int]]:
