@@ -71,7 +71,7 @@ STEPS: tuple[Step, ...] = (
     Step("study-ring5", ("study", "--name", "ring5", "--benchmark", "ring5", "--preset", "demo", "--epochs", "12",
                          "--methods", "full,uniform,random_search,no_mrg_prior", "--seeds", "5", "--workers", "2"),
          ("results/study_ring5.md", "results/study_ring5.csv", "results/study_ring5_runs.csv",
-          "results/study_ring5.html"), 65, clean=("runs/study/ring5-*",)),
+          "results/study_ring5.html"), 8, clean=("runs/study/ring5-*",)),
     Step("mfeat-baselines", ("baselines", "--dataset", "mfeat", "--preset", "mfeat", "--seeds", "5", "--device", "cpu",
                              "--out", "results/mfeat_baselines/baselines"),
          ("results/mfeat_baselines/baselines.md", "results/mfeat_baselines/baselines.csv",
