@@ -15,11 +15,22 @@ from app.services import state as S
 from app.services.metrics_view import MetricSpec, is_percent
 from app.services.parcoords_view import MAX_LINES, best_lines, parcoords_data
 
+DRAW_HELP = ("parallel coordinates are WebGL: in Chromium without a GPU (software WebGL) each draw took "
+             "2.3 s with 250 lines and 5-7 s with 1,000 at k = 6, on every rerun of the page (a metric, "
+             "budget or filter change), against about 2 s for everything else on it")
+"""Why the section is off until asked for (measured in headless Chromium, bench/ui_latency.py's set-up)."""
+
 
 def parcoords_section(sources: Sequence[Source], spec: MetricSpec, space: PathSpace) -> None:
     """Parallel coordinates of the masks the filters show (one axis per path of the selected
     checkpoint's path space, MFLOPs, the metric as the colour)."""
     st.subheader("Parallel coordinates")
+    if not st.toggle("Draw parallel coordinates", key=S.PARETO_PARCOORDS_ON, help=DRAW_HELP):
+        n = sum(len(s.rows) for s in sources)
+        st.caption(f"Off: turn it on to draw the {min(n, MAX_LINES):,} best shown masks as lines, one axis per "
+                   "path. It is off by default because a browser without a GPU draws it in software, 2 to 7 s "
+                   "on every change of this page.")
+        return
     scale = 100.0 if is_percent(spec.key) else 1.0
     rows = [r for s in sources for r in s.rows]
     shown_of = len(rows)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+import numpy as np
 import plotly.graph_objects as go
 
 from app.services.metrics_view import MetricSpec, format_value, is_percent
@@ -97,12 +98,13 @@ def pareto_figure(sources: Sequence[Source], baselines: Sequence[dict], spec: Me
                 continue
             many = len(rows) > WEBGL_POINTS
             trace = go.Scattergl if many else go.Scatter
+            # numpy arrays: plotly validates a list element by element (0.4 s of a 20,000-point redraw)
             fig.add_trace(trace(
-                x=[float(r["mflops"]) for r in rows],
-                y=[_y(spec, float(r[spec.key])) for r in rows],
+                x=np.array([float(r["mflops"]) for r in rows]),
+                y=np.array([_y(spec, float(r[spec.key])) for r in rows]),
                 mode=mode, name=label, opacity=opacity, marker={"color": color, "size": 6 if many else 9},
                 line={"color": color, "shape": "hv"},
-                customdata=[custom(r, src.id, src.name, lean=many) for r in rows],
+                customdata=np.array([custom(r, src.id, src.name, lean=many) for r in rows], dtype=object),
                 hovertemplate=hover,
             ))
     bl = [b for b in baselines if b.get("mflops") is not None and b.get(spec.key) is not None]

@@ -20,6 +20,7 @@ from app.resources import open_store
 from app.services import runs as run_svc
 from app.services import state as S
 from app.services.checkpoints import CheckpointView
+from app.services.masks import path_names_text
 from app.services.metrics_view import MetricSpec, format_value, is_percent, spec_for
 from app.services.pareto_view import (
     RunChoice,
@@ -93,16 +94,11 @@ def pareto_controls(view: CheckpointView) -> Controls:
     return Controls(list(run_ids), bool(include), spec_for(view.task, metric), active and not paused)
 
 
-def _paths_text(space: PathSpace, bits: str) -> str:
-    if len(bits) != space.num_paths or "1" not in bits:
-        return ""
-    return ", ".join(space.active_names(space.parse(bits)))
-
-
 def _annotate(rows: list[dict], source: tuple[str, str], space: PathSpace) -> list[dict]:
     """Copies of ``rows`` tagged with their source (id, name) and active path names."""
     sid, name = source
-    return [{**r, "_source_id": sid, "_source": name, "_paths": _paths_text(space, str(r.get("mask", "")))}
+    names = [p.name for p in space.paths]
+    return [{**r, "_source_id": sid, "_source": name, "_paths": path_names_text(names, str(r.get("mask", "")))}
             for r in rows]
 
 
@@ -307,10 +303,15 @@ def _panel(view: CheckpointView, controls: Controls) -> None:
     parcoords_section(sources, spec, view.space)
     _table(sources, spec, view)
     on_front = {(s.id, r["mask"]) for s in everything for r in s.front.front}
-    export = [{"source": r["_source"], "mask": r.get("mask"), "paths": r["_paths"], "mflops": r.get("mflops"),
-               **{s.key: r.get(s.key) for s in view.specs}, "on_front": (r["_source_id"], r.get("mask")) in on_front}
-              for r in all_rows]  # every evaluated mask, whatever the filters show
-    st.download_button("Download CSV", rows_to_csv(export), file_name="pareto.csv", mime="text/csv",
+    keys = [s.key for s in view.specs]
+
+    def csv_text() -> str:  # on the click only: 20,000 rows took 0.2 s of every rerun
+        return rows_to_csv([{"source": r["_source"], "mask": r.get("mask"), "paths": r["_paths"],
+                             "mflops": r.get("mflops"), **{k: r.get(k) for k in keys},
+                             "on_front": (r["_source_id"], r.get("mask")) in on_front}
+                            for r in all_rows])  # every evaluated mask, whatever the filters show
+
+    st.download_button("Download CSV", csv_text, file_name="pareto.csv", mime="text/csv",
                        on_click="ignore", key=S.PARETO_CSV,
                        help="every evaluated mask of the chosen sources, whatever the filters show")
 

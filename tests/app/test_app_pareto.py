@@ -15,6 +15,8 @@ if str(ROOT) not in sys.path:
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from plotly_spec import chart_spec  # noqa: E402
+
 from mro_core.training.checkpoint import load_checkpoint  # noqa: E402
 
 from app.services import state as S  # noqa: E402
@@ -33,7 +35,7 @@ def make_app(open_app):
 def figure(at: AppTest) -> dict:
     charts = at.get("plotly_chart")
     assert charts, "no plotly chart on the page"
-    return json.loads(charts[0].proto.spec)
+    return chart_spec(charts[0])
 
 
 def best_text(at: AppTest) -> str:
@@ -349,10 +351,29 @@ def test_dominated_toggle_hides_the_dominated_masks(make_app):
 
 
 # ------------------------------------------------------- parallel coordinates and range filters
+def _parcoords_traces(at: AppTest) -> list[dict]:
+    return [t for c in at.get("plotly_chart") if c.proto.id for t in chart_spec(c)["data"][:1]
+            if t.get("type") == "parcoords"]
+
+
 def parcoords(at: AppTest) -> dict:
-    spec = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.proto.id and
-                json.loads(c.proto.spec)["data"][0].get("type") == "parcoords")
+    """The parallel-coordinates trace, its toggle switched on first where it is off."""
+    if not at.toggle(key=S.PARETO_PARCOORDS_ON).value:
+        at.toggle(key=S.PARETO_PARCOORDS_ON).set_value(True).run()
+    spec = next(chart_spec(c) for c in at.get("plotly_chart") if c.proto.id and
+                chart_spec(c)["data"][0].get("type") == "parcoords")
     return spec["data"][0]
+
+
+def test_parcoords_is_off_until_asked_for_and_says_why(make_app):
+    at = make_app()
+    assert not at.exception
+    assert at.toggle(key=S.PARETO_PARCOORDS_ON).value is False
+    assert _parcoords_traces(at) == []  # not drawn: software WebGL made every rerun seconds slower
+    assert any("turn it on to draw the 63 best shown masks" in c.value for c in at.caption)
+    at.toggle(key=S.PARETO_PARCOORDS_ON).set_value(True).run()
+    assert len(_parcoords_traces(at)) == 1
+    assert any("63 masks, one line each" in c.value for c in at.caption)
 
 
 def test_parcoords_has_a_named_axis_per_path_and_the_metric_colour(make_app):
@@ -423,6 +444,7 @@ def test_the_sidebar_switches_every_chart_to_png_and_the_choice_holds_across_pag
     at = make_app()
     assert at.sidebar.radio(key=S.CHART_FORMAT_PICK).value == "svg"
     at.sidebar.radio(key=S.CHART_FORMAT_PICK).set_value("png").run()
+    at.toggle(key=S.PARETO_PARCOORDS_ON).set_value(True).run()
     assert not at.exception
     configs = [json.loads(c.proto.config) for c in at.get("plotly_chart")]
     assert len(configs) == 2  # the scatter and the parallel coordinates
@@ -466,7 +488,7 @@ def _run_with_epochs(store) -> str:
 
 def _trace(at: AppTest, name: str) -> dict | None:
     for chart in at.get("plotly_chart"):
-        for t in json.loads(chart.proto.spec)["data"]:
+        for t in chart_spec(chart)["data"]:
             if t.get("name") == name:
                 return t
     return None

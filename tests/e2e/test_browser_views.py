@@ -59,6 +59,7 @@ def test_top_k_dominated_toggle_and_path_filter_narrow_every_view(server, page):
     n_on = sum(r["mask"][0] == "1" for r in rows)
 
     page.goto(server + "/pareto")
+    page.locator("label").filter(has=page.get_by_role("switch", name="Draw parallel coordinates")).click()
     axes = page.locator(".js-plotly-plot .parcoords .axis-title")
     expect(axes.first).to_be_attached()
     expect(axes).to_have_text(PATHS + ["MFLOPs", "MAE"])  # one axis per path, named src->tgt
@@ -88,3 +89,30 @@ def test_top_k_dominated_toggle_and_path_filter_narrow_every_view(server, page):
     expect(caption(page, f"{n_on} masks, one line each")).to_be_visible()
     expect(page.get_by_text(f"Subnets on the chart ({n_on})")).to_be_visible()
     settle(page)
+
+
+def test_csv_download_holds_every_evaluated_mask_whatever_the_filters_show(server, page):
+    """The CSV is made on the click (not on every rerun): it still holds all 63 masks of the demo
+    checkpoint, with its front flags, while a top-k filter shows 5."""
+    import csv
+    import io
+
+    from mro_core.training.checkpoint import load_checkpoint
+
+    from app.services.pareto_view import pareto_front
+
+    rows = load_checkpoint(ROOT / "checkpoints" / "demo.pt").mask_table
+    front = {r["mask"] for r in pareto_front(rows, "mae", False).front}
+    page.goto(server + "/pareto")
+    page.get_by_label(TOP_K, exact=True).fill("5")
+    page.keyboard.press("Enter")
+    expect(caption(page, "5 of 63 subnets")).to_be_visible()
+    settle(page)
+    with page.expect_download() as got:
+        page.get_by_role("button", name="Download CSV").click()
+    text = Path(got.value.path()).read_text()
+    table = list(csv.DictReader(io.StringIO(text)))
+    assert len(table) == 63 and {r["mask"] for r in table} == {r["mask"] for r in rows}
+    assert {r["mask"] for r in table if r["on_front"] == "True"} == front
+    by_mask = {r["mask"]: r for r in rows}
+    assert all(abs(float(r["mae"]) - by_mask[r["mask"]]["mae"]) < 1e-9 for r in table)
