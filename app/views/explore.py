@@ -20,23 +20,32 @@ view = checkpoint_sidebar()
 if view is None:
     st.stop()
 provenance_warning(view)  # the open checkpoint came from other search code
-show_flash()
-mask = current_mask(view)
-bits = view.space.to_bits(mask)
 
-# up to k = 4 the grid and the routing diagram sit side by side; from k = 5 each gets the full width
-wide = grid_full_width(view.space)
-left, right = (st.container(), st.container()) if wide else st.columns([3, 2], gap="large")
-with left:
-    st.subheader("Paths")
-    mask_grid(view, mask)
-    quick_masks(view, mask)
-with right:
-    st.subheader("Routing")
-    # full width: a larger diagram, so that k = 6's 30 arrows stay apart
-    st.image(routing_svg(view.space, bits, size=480 if wide else 320), caption="active paths bold, inactive dashed")
-    st.caption(f"Active: {view.space.describe(mask)}")
-    if view.planted:
-        st.caption(f"Planted in the synthetic data: {', '.join(view.planted)}")
 
-mask_metrics_panel(view, mask)
+@st.fragment
+def explore_body(view) -> None:
+    """Toggles, diagram and metrics: a fragment, so that a toggle reruns only this part (not the
+    title, the sidebar's checkpoint picker and the page around it). The callbacks change only the
+    mask, which nothing outside reads; a new checkpoint in the sidebar reruns the whole page."""
+    show_flash()  # a toggle's callback may refuse the all-zero mask and say why
+    mask = current_mask(view)
+    bits = view.space.to_bits(mask)
+    # up to k = 4 the grid and the routing diagram sit side by side; from k = 5 each gets the full width
+    wide = grid_full_width(view.space)
+    left, right = (st.container(), st.container()) if wide else st.columns([3, 2], gap="large")
+    with left:
+        st.subheader("Paths")
+        mask_grid(view, mask)
+        quick_masks(view, mask)
+    with right:
+        st.subheader("Routing")
+        # full width: a larger diagram, so that k = 6's 30 arrows stay apart
+        st.image(routing_svg(view.space, bits, size=480 if wide else 320),
+                 caption="active paths bold, inactive dashed")
+        st.caption(f"Active: {view.space.describe(mask)}")
+        if view.planted:
+            st.caption(f"Planted in the synthetic data: {', '.join(view.planted)}")
+    mask_metrics_panel(view, mask)
+
+
+explore_body(view)
