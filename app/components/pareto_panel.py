@@ -3,30 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlencode
 
 import streamlit as st
 
 from app.components.large_type import show_chart
 
-from mro_core.paths import PathSpace
-
 from app.components.pareto_chart import Source, best_caption, pareto_figure
 from app.components.pareto_filters import front_filters, mask_filter, shown_sources
 from app.components.parcoords_panel import parcoords_section
+from app.components.pareto_sources import gather_sources
 from app.components.sidebar import select_checkpoint
 from app.resources import open_store
 from app.services import runs as run_svc
 from app.services import state as S
 from app.services.checkpoints import CheckpointView
-from app.services.masks import path_names_text
 from app.services.metrics_view import MetricSpec, format_value, is_percent, spec_for
 from app.services.pareto_view import (
     RunChoice,
     best_under_budget,
     default_runs,
-    pareto_front,
     resolve_click,
     rows_to_csv,
     selected_points,
@@ -37,7 +33,6 @@ from app.services.text import markdown_text
 REFRESH_SECONDS = 5
 EXPLORE_PAGE = "views/explore.py"
 MAX_DEFAULT_RUNS = 3
-CHECKPOINT_SOURCE = "checkpoint"
 MAX_TIE_BUTTONS = 12
 
 
@@ -92,58 +87,6 @@ def pareto_controls(view: CheckpointView) -> Controls:
                        help="the chart takes the new points of a running search every few seconds (your zoom "
                             "is kept); pause to stop the refreshes")
     return Controls(list(run_ids), bool(include), spec_for(view.task, metric), active and not paused)
-
-
-def _annotate(rows: list[dict], source: tuple[str, str], space: PathSpace) -> list[dict]:
-    """Copies of ``rows`` tagged with their source (id, name) and active path names."""
-    sid, name = source
-    names = [p.name for p in space.paths]
-    return [{**r, "_source_id": sid, "_source": name, "_paths": path_names_text(names, str(r.get("mask", "")))}
-            for r in rows]
-
-
-def live_note(rec, status: str, n_points: int) -> str:
-    """``running, epoch 3/10`` for an active run ('' otherwise); says so when nothing is drawn yet."""
-    if status not in run_svc.ACTIVE_STATUSES:
-        return ""
-    ep, tot = getattr(rec, "epoch", None) or 0, getattr(rec, "total_epochs", None)
-    note = f"{status}, epoch {ep}/{tot}" if tot else f"{status}, epoch {ep}"
-    return note + ("" if n_points else ", no subnets evaluated yet")
-
-
-def _sources(view: CheckpointView, controls: Controls) -> tuple[list[Source], list[dict], bool, list]:
-    store = open_store()
-    spec = controls.spec
-    sources, baselines, active, recs = [], [], False, []
-    if controls.include_checkpoint and view.table:
-        name = f"{CHECKPOINT_SOURCE} {view.path.name}"
-        rows = _annotate(list(view.table.values()), (CHECKPOINT_SOURCE, name), view.space)
-        sources.append(Source(CHECKPOINT_SOURCE, name, rows, pareto_front(rows, spec.key, spec.higher_is_better),
-                              str(view.path), st.session_state.get(S.CHECKPOINT_URL_SEEN)))
-    chosen_checkpoints = set()
-    for run_id in controls.run_ids:
-        try:
-            rec = store.get_run(run_id) if store is not None else None
-        except KeyError:  # RunNotFound: deleted meanwhile
-            rec = None
-        if rec is None:
-            continue
-        recs.append(rec)
-        status = run_svc.status_of(store, rec)
-        active |= status in run_svc.ACTIVE_STATUSES
-        name = run_svc.run_label(rec)
-        rows = _annotate(run_svc.pareto_rows(store, rec), (rec.id, name), view.space)
-        ck = getattr(rec, "checkpoint", None)
-        on_disk = bool(ck) and Path(ck).is_file()
-        sources.append(Source(rec.id, name, rows, pareto_front(rows, spec.key, spec.higher_is_better),
-                              str(Path(ck).resolve()) if on_disk else None, rec.id if on_disk else None,
-                              live_note(rec, status, len(rows))))
-        if on_disk and rows:
-            chosen_checkpoints.add(str(Path(ck).resolve()))
-        baselines += run_svc.baseline_rows(rec)
-    if sources and sources[0].id == CHECKPOINT_SOURCE and sources[0].checkpoint in chosen_checkpoints:
-        sources.pop(0)  # the sidebar checkpoint is a chosen run's own: its masks are drawn once, as the run's
-    return sources, baselines, active, recs
 
 
 def _open(mask: str, source: Source | None) -> None:
@@ -248,7 +191,8 @@ def _zoom(feasible: list[dict], spec: MetricSpec) -> tuple[tuple[float, float] |
 
 def _panel(view: CheckpointView, controls: Controls) -> None:
     open_selected_mask()  # a selection callback ran before this fragment rerun
-    sources, baselines, active, recs = _sources(view, controls)
+    sources, baselines, active, recs = gather_sources(view, controls.run_ids, controls.include_checkpoint,
+                                                      controls.spec)
     if controls.polling and not active:
         st.rerun()  # the runs have finished: one full rerun so the panel stops polling
     spec = controls.spec

@@ -575,3 +575,37 @@ def test_parcoords_draws_at_most_its_line_cap_best_first_and_says_so(make_app, m
     assert sorted(mae["values"]) == sorted(r["mae"] for r in best_first(ROWS, "mae", False)[:10])
     assert any("Only the 10 best of the 63 shown masks are drawn (by MAE)" in c.value for c in at.caption)
     assert len(_checkpoint_points(at)) == 63  # the cap is the parcoords' own: the scatter keeps every mask
+
+
+# ------------------------------------------------------------- unchanged sources are read once
+@pytest.mark.skipif(not HAS_STORE, reason="mro_core.runs.store is not installed in this build")
+def test_a_finished_run_is_read_once_a_running_one_on_every_rerun(make_app, tmp_path, monkeypatch):
+    from mro_core.runs.store import RunStore
+
+    from app.services import runs as run_svc
+
+    reads: list[str] = []
+    real = run_svc.pareto_rows
+    monkeypatch.setattr(run_svc, "pareto_rows", lambda store, rec: reads.append(rec.id) or real(store, rec))
+    monkeypatch.setattr(run_svc, "status_of", lambda store, rec: str(getattr(rec, "status", "")))
+    store = RunStore(tmp_path / "runs")
+    done = _run(store, "done", SINGLE)
+    live = _run(store, "live", SINGLE[:1], status="running", epoch=1, total=5)
+    at = make_app()
+    assert set(at.multiselect(key=S.PARETO_RUNS).value) == {done, live}
+    at.toggle(key=S.PARETO_PAUSE).set_value(True).run()  # no timed refreshes in the test
+    start = len(reads)
+    at.selectbox(key=S.PARETO_METRIC).set_value("corr").run()
+    at.selectbox(key=S.PARETO_METRIC).set_value("mae").run()
+    assert reads[start:] == [live, live]  # the finished run's rows came from the memo
+    # new points of the running run appear on the next rerun; its end re-reads it once more
+    store.put_masks(live, [{"mask": "111111", "mflops": 2.6, "mae": 0.2}], "valid", "supernet")
+    store.finish(live, "done")
+    store.close()
+    at.selectbox(key=S.PARETO_METRIC).set_value("corr").run()
+    assert reads[-1] == live
+    n = len(reads)
+    at.selectbox(key=S.PARETO_METRIC).set_value("mae").run()
+    assert not at.exception
+    assert len(reads) == n  # both finished now: neither is read again
+    assert sum(len(t["x"]) for t in figure(at)["data"] if live in t.get("name", "")) == 2
