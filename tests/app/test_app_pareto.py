@@ -609,3 +609,23 @@ def test_a_finished_run_is_read_once_a_running_one_on_every_rerun(make_app, tmp_
     assert not at.exception
     assert len(reads) == n  # both finished now: neither is read again
     assert sum(len(t["x"]) for t in figure(at)["data"] if live in t.get("name", "")) == 2
+
+
+def test_the_subnet_table_lists_at_most_its_cap_fronts_first_and_says_so(make_app, monkeypatch):
+    import app.components.pareto_panel as panel
+
+    monkeypatch.setattr(panel, "TABLE_ROWS", 10)
+    at = make_app()
+    assert not at.exception
+    table = at.dataframe[0].value
+    front = {r["mask"] for r in pareto_front_rows(ROWS)}
+    assert len(table) == 10 and front <= set(table["mask"])  # the fronts come first
+    assert any("The first 10 of 63 rows" in c.value for c in at.caption)
+    assert any("Subnets on the chart (63)" in e.label for e in at.expander)
+    assert len(_checkpoint_points(at)) == 63  # the cap is the table's own
+
+
+def pareto_front_rows(rows):
+    from app.services.pareto_view import pareto_front
+
+    return pareto_front(rows, "mae", False).front
