@@ -26,7 +26,11 @@ from mro_core.training.checkpoint import load_checkpoint
 METHODS = ("full", "paper", "uniform", "random_search", "no_mrg_prior")
 
 
-def main(workdir: str, out: str) -> None:
+def main(workdir: str, out: str) -> int:
+    if not sorted(Path(workdir).glob("mfeat-*-s*.pt")):
+        print(f"mfeat_finetuned: no study checkpoints (mfeat-<method>-s<seed>.pt) in {workdir}; run "
+              "`mro results --force --steps study-mfeat,mfeat-finetuned` to make them", file=sys.stderr)
+        return 2
     rows, versions = [], set()
     for m in METHODS:
         for seed in range(100):
@@ -48,7 +52,7 @@ def main(workdir: str, out: str) -> None:
     picks = sorted({r["pick"] for r in rows})
     md = [f"# mfeat study: the fine-tuned pick ({', '.join(picks)}) trained alone, on test", "",
           "Read from the checkpoints of `mro results --steps study-mfeat` by "
-          f"`PYTHONPATH=. python scripts/mfeat_finetuned.py {workdir} {out}`.", "",
+          f"`python scripts/mfeat_finetuned.py {workdir} {out}`.", "",
           "| Method | Seeds | Acc fine-tuned | Macro-F1 fine-tuned | Acc shared weights | Paths | MFLOPs |",
           "|---|---|---|---|---|---|---|"]
     full = {r["seed"]: r["acc"] for r in rows if r["method"] == "full"}
@@ -94,11 +98,12 @@ def main(workdir: str, out: str) -> None:
     md += [f"| {r['method']} | {r['seed']} | `{r['mask']}` | {r['paths']} | {r['acc']:.4f} | {r['shared_acc']:.4f} |"
            for r in rows]
     # the figures are the checkpoints' own: stamp their search code version, not this script's
-    made = f"`PYTHONPATH=. python scripts/mfeat_finetuned.py {workdir} {out}`"
+    made = f"`python scripts/mfeat_finetuned.py {workdir} {out}`"
     md += ["", f"Made with {STAMP} {versions.pop() if len(versions) == 1 else UNKNOWN} (the study's checkpoints); "
                f"made by {made}."]
     Path(out).write_text("\n".join(md) + "\n")
     print("\n".join(md[:20]))
+    return 0
 
 
 def _single_view_accuracy(path: Path) -> dict[str, float]:
@@ -113,4 +118,7 @@ def _single_view_accuracy(path: Path) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    if len(sys.argv) != 3:
+        print("usage: python scripts/mfeat_finetuned.py WORKDIR OUT.md", file=sys.stderr)
+        raise SystemExit(2)
+    raise SystemExit(main(*sys.argv[1:3]))

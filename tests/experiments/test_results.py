@@ -2,6 +2,9 @@
 process, recorded in the manifest, and current ones are left alone."""
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -45,8 +48,22 @@ def test_a_stale_step_reruns_and_a_current_one_does_not(tmp_path):
 def test_every_step_names_a_real_command_and_unknown_steps_are_one_line(capsys):
     from mro_core.cli.main import build_parser
 
+    root = Path(__file__).resolve().parents[2]
     for s in R.STEPS:
+        if s.script:  # a summary script: it exists and names its own command
+            assert (root / s.script).is_file() and s.command.startswith(f"python {s.script} ")
+            continue
         build_parser().parse_args(list(s.argv))  # each documented command parses
     assert main(["results", "--steps", "nope"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "unknown step(s) ['nope']" in err[0]
+
+
+def test_the_mfeat_summary_step_says_in_one_line_how_to_make_its_inputs(tmp_path):
+    step = next(s for s in R.STEPS if s.script)
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, str(root / step.script), str(tmp_path / "none"), str(tmp_path / "o.md")],
+                          capture_output=True, text=True, env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 2 and not (tmp_path / "o.md").exists()
+    err = proc.stderr.strip().splitlines()
+    assert len(err) == 1 and "no study checkpoints" in err[0] and "study-mfeat,mfeat-finetuned" in err[0]
