@@ -25,7 +25,8 @@ the page saw (an init script stamps ``performance.now()`` on ``pointerdown``/``k
 first animation frame at which the awaited state holds, both on the page's clock: what a user
 waits for. ``wall`` runs from the bench's Playwright click call to the return of its wait, so it
 adds Playwright's actionability checks (locating, scrolling, waiting for the element to be
-stable, 40-100 ms on busy cores) before the press and one round trip after; it is reported beside.
+stable) before the press and one round trip after, together 60-130 ms on busy cores; it is
+reported beside.
 
 ``--k 3`` runs on the shipped ``checkpoints/demo.pt`` (its 63-mask table) with an empty
 workspace. ``--k 6`` first builds, in a temporary workspace, a one-epoch k = 6 supernet whose
