@@ -184,6 +184,35 @@ def test_an_interrupt_that_a_library_turns_into_another_error_is_still_one_line(
     assert err == ["mro: interrupted"]
 
 
+@pytest.mark.parametrize("surfaces_as", [KeyboardInterrupt, ValueError])
+def test_after_an_interrupt_nothing_more_is_imported(monkeypatch, capsys, surfaces_as):
+    """Importing a half-imported module again (decimal) made CPython print its own warning before
+    our line; so once Ctrl-C is seen, the user-error classes (an import) are not even looked up."""
+    import importlib
+    import os
+    import signal
+    import time
+
+    cli_main = importlib.import_module("mro_core.cli.main")
+
+    def interrupted(a):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)
+        except KeyboardInterrupt:
+            if surfaces_as is KeyboardInterrupt:
+                raise
+        raise surfaces_as("inside an import")
+
+    def no_imports():
+        raise AssertionError("the user-error classes were imported after an interrupt")
+
+    monkeypatch.setattr(cli_main, "cmd_provenance", interrupted)
+    monkeypatch.setattr(cli_main, "_user_errors", no_imports)
+    assert cli_main.main(["provenance", "x.pt"]) == 130
+    assert capsys.readouterr().err.strip().splitlines() == ["mro: interrupted"]
+
+
 def test_an_error_without_an_interrupt_is_not_taken_for_one(monkeypatch):
     import importlib
 
