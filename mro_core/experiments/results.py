@@ -70,7 +70,7 @@ STEPS: tuple[Step, ...] = (
          ("results/table4.md", "results/table4.csv"), 9),
     Step("ground-truth", ("quality", "--all-masks", "--seeds", "3", "--workers", "2",
                           "--out", "results/ground_truth_k3.csv"),
-         ("results/ground_truth_k3.csv",), 90, clean=("runs/quality/*",)),
+         ("results/ground_truth_k3.csv",), 47, clean=("runs/quality/*",)),
     Step("study-k3", ("study", "--name", "k3", "--preset", "demo", "--methods",
                       "full,paper,no_prior_guidance,no_mrg_prior,no_rank_reg,uniform", "--seeds", "5",
                       "--workers", "2", "--ground-truth", "results/ground_truth_k3.csv"),
