@@ -75,7 +75,7 @@ STEPS: tuple[Step, ...] = (
                       "full,paper,no_prior_guidance,no_mrg_prior,no_rank_reg,uniform", "--seeds", "5",
                       "--workers", "2", "--ground-truth", "results/ground_truth_k3.csv"),
          ("results/study_k3.md", "results/study_k3.csv", "results/study_k3_runs.csv", "results/study_k3.html"),
-         70, clean=("runs/study/k3-*",)),
+         13, clean=("runs/study/k3-*",)),
     Step("study-ring5", ("study", "--name", "ring5", "--benchmark", "ring5", "--preset", "demo", "--epochs", "12",
                          "--methods", "full,uniform,random_search,no_mrg_prior", "--seeds", "5", "--workers", "2"),
          ("results/study_ring5.md", "results/study_ring5.csv", "results/study_ring5_runs.csv",
