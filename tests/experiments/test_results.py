@@ -59,11 +59,14 @@ def test_every_step_names_a_real_command_and_unknown_steps_are_one_line(capsys):
     assert len(err) == 1 and "unknown step(s) ['nope']" in err[0]
 
 
-def test_the_mfeat_summary_step_says_in_one_line_how_to_make_its_inputs(tmp_path):
-    step = next(s for s in R.STEPS if s.script)
+@pytest.mark.parametrize("name, needs", [("mfeat-finetuned", "study-mfeat,mfeat-finetuned"),
+                                         ("ground-truth-rankings", "study-k3,ground-truth-rankings")])
+def test_a_summary_step_says_in_one_line_how_to_make_its_inputs(tmp_path, name, needs):
+    step = next(s for s in R.STEPS if s.name == name)
     root = Path(__file__).resolve().parents[2]
-    proc = subprocess.run([sys.executable, str(root / step.script), str(tmp_path / "none"), str(tmp_path / "o.md")],
-                          capture_output=True, text=True, env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"})
-    assert proc.returncode == 2 and not (tmp_path / "o.md").exists()
+    args = [str(tmp_path / f"missing{i}") for i in range(len(step.argv))]
+    proc = subprocess.run([sys.executable, str(root / step.script), *args], capture_output=True, text=True,
+                          env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"}, cwd=tmp_path)
+    assert proc.returncode == 2 and sorted(p.name for p in tmp_path.iterdir()) == []
     err = proc.stderr.strip().splitlines()
-    assert len(err) == 1 and "no study checkpoints" in err[0] and "study-mfeat,mfeat-finetuned" in err[0]
+    assert len(err) == 1 and f"--steps {needs}" in err[0], err
