@@ -159,23 +159,28 @@ def test_demo_prints_the_shipped_checkpoint_table(capsys):
     assert "planted paths: T->V, A->T, V->T, V->A" in out and "Full mask" in out
 
 
-def test_an_interrupt_that_a_library_turns_into_another_error_is_still_one_line(monkeypatch, capsys):
-    """A Ctrl-C inside a library's import can leave it half-initialised and surface as an unrelated
-    error (scipy: AttributeError); the command line reports it as the interrupt it was."""
+def _ctrl_c_here() -> None:
+    """A real SIGINT to this process, caught here (as an interrupted import machinery can swallow it)."""
     import os
     import signal
     import time
 
+    try:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(5)
+    except KeyboardInterrupt:
+        pass
+
+
+def test_an_interrupt_that_a_library_turns_into_another_error_is_still_one_line(monkeypatch, capsys):
+    """A Ctrl-C inside a library's import can leave it half-initialised and surface as an unrelated
+    error (scipy: AttributeError); the command line reports it as the interrupt it was."""
     import importlib
 
     cli_main = importlib.import_module("mro_core.cli.main")
 
     def half_imported(a):
-        try:
-            os.kill(os.getpid(), signal.SIGINT)
-            time.sleep(5)
-        except KeyboardInterrupt:
-            pass  # swallowed, as an interrupted import machinery can
+        _ctrl_c_here()
         raise AttributeError("Module 'scipy' has no attribute '_lib'")
 
     monkeypatch.setattr(cli_main, "cmd_provenance", half_imported)
@@ -189,19 +194,11 @@ def test_after_an_interrupt_nothing_more_is_imported(monkeypatch, capsys, surfac
     """Importing a half-imported module again (decimal) made CPython print its own warning before
     our line; so once Ctrl-C is seen, the user-error classes (an import) are not even looked up."""
     import importlib
-    import os
-    import signal
-    import time
 
     cli_main = importlib.import_module("mro_core.cli.main")
 
     def interrupted(a):
-        try:
-            os.kill(os.getpid(), signal.SIGINT)
-            time.sleep(5)
-        except KeyboardInterrupt:
-            if surfaces_as is KeyboardInterrupt:
-                raise
+        _ctrl_c_here()
         raise surfaces_as("inside an import")
 
     def no_imports():
