@@ -17,7 +17,7 @@ from app.services.parcoords_view import MAX_LINES, best_lines, parcoords_data
 
 DRAW_HELP = ("parallel coordinates are WebGL: in Chromium without a GPU (software WebGL) each draw took "
              "2.3 s with 250 lines and 5-7 s with 1,000 at k = 6, on every rerun of the page (a metric, "
-             "budget or filter change), against about 2 s for everything else on it")
+             "budget or filter change); with a GPU it is quick")
 """Why the section is off until asked for (measured in headless Chromium, bench/ui_latency.py's set-up)."""
 
 
