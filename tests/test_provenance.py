@@ -84,3 +84,16 @@ def test_a_missing_file_is_one_line(tmp_path, capsys, name):
     assert main(["provenance", str(tmp_path / name)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("mro: error: no such file")
+
+
+def test_the_manifest_is_named_as_the_manifest_not_as_a_stale_result(tmp_path, capsys):
+    (tmp_path / "results").mkdir()
+    man = tmp_path / "results" / "MANIFEST.json"
+    man.write_text(json.dumps({"results/a.md": {"code_version": P.code_version(), "sha256": "0" * 64}}))
+    assert main(["provenance", "--check", str(man)]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[1] == f"{man}: the manifest itself, not a result (it records the search code of 1 file(s); " \
+                     "name those files to check them)"
+    other = tmp_path / "results" / "other.json"  # any other JSON without a stamp is still unrecorded
+    other.write_text("{}")
+    assert main(["provenance", "--check", str(other)]) == 1

@@ -16,6 +16,12 @@ def cmd_provenance(a: argparse.Namespace) -> int:
 
     rows = []
     for name in a.files:
+        listed = _manifest_entries(Path(name))
+        if listed is not None:  # the manifest vouches for other files; it is no result of its own
+            rows.append({"file": name, "code_version": None, "current": True, "manifest": listed,
+                         "note": f"{name}: the manifest itself, not a result (it records the search code "
+                                 f"of {listed} file(s); name those files to check them)"})
+            continue
         v = recorded_version(Path(name))
         note = describe(v, name)
         rows.append({"file": name, "code_version": v or UNKNOWN, "current": note is None, "note": note})
@@ -24,8 +30,25 @@ def cmd_provenance(a: argparse.Namespace) -> int:
     else:
         print(f"this installation's search code: {code_version()}")
         for r in rows:
-            print(f"{r['file']}: this search code" if r["current"] else r["note"])
+            print(r["note"] if r.get("manifest") is not None or not r["current"] else f"{r['file']}: this search code")
     return 1 if a.check and not all(r["current"] for r in rows) else 0
+
+
+def _manifest_entries(path: Path) -> int | None:
+    """How many files ``path`` records when it is a ``results/MANIFEST.json``; else ``None``."""
+    import json
+
+    from mro_core.experiments.results import MANIFEST
+
+    if path.name != MANIFEST.name or not path.is_file():
+        return None
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(doc, dict) or not all(isinstance(e, dict) and "code_version" in e for e in doc.values()):
+        return None
+    return len(doc)
 
 
 def cmd_results(a: argparse.Namespace) -> int:
