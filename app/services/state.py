@@ -103,6 +103,8 @@ LAST_LAUNCH = "last_launch"
 
 # ------------------------------------------------------------------------------------- pareto
 PARETO_RUNS = "pareto_runs"
+PARETO_RUNS_KEPT = "pareto_runs_kept"
+"""The runs chosen last, kept across pages (a widget's own state is dropped on a page switch)."""
 PARETO_RUNS_PARAM = "runs"
 """URL parameter of the Pareto page: comma-separated run ids to show (a results card's link)."""
 PARETO_URL_SEEN = "pareto_url_seen"

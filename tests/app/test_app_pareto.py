@@ -629,3 +629,25 @@ def pareto_front_rows(rows):
     from app.services.pareto_view import pareto_front
 
     return pareto_front(rows, "mae", False).front
+
+
+@pytest.mark.skipif(not HAS_STORE, reason="mro_core.runs.store is not installed in this build")
+def test_the_chosen_runs_hold_across_pages_and_are_not_recounted(make_app, tmp_path, monkeypatch):
+    from mro_core.runs.store import RunStore
+
+    from app.services import runs as run_svc
+
+    store = RunStore(tmp_path / "runs")
+    a, b = _run(store, "a", SINGLE), _run(store, "b", SINGLE)
+    store.close()
+    at = make_app()
+    assert set(at.multiselect(key=S.PARETO_RUNS).value) == {a, b}
+    at.multiselect(key=S.PARETO_RUNS).set_value([a]).run()
+    reads: list[str] = []
+    real = run_svc.pareto_rows
+    monkeypatch.setattr(run_svc, "pareto_rows", lambda store, rec: reads.append(rec.id) or real(store, rec))
+    at.switch_page("views/graph.py").run()
+    at.switch_page("views/pareto.py").run()
+    assert not at.exception
+    assert at.multiselect(key=S.PARETO_RUNS).value == [a]  # the user's choice, not the default again
+    assert b not in reads  # nobody counted the unchosen run's points again
