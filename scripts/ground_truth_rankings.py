@@ -60,9 +60,10 @@ def main(truth_csv: str, study_dir: str, out: str) -> int:
         rep = ranking_report(truth, checkpoint_rankers(ck, masks, metric, hib), higher_is_better=hib)
         reports[p.name] = rep
         by_method.setdefault(m["method"], []).append(rep)
-    demo = None
+    demo, demo_version = None, UNKNOWN
     if DEMO.is_file():
         dk = load_checkpoint(DEMO)
+        demo_version = dk.code_version or UNKNOWN
         demo = ranking_report(truth, checkpoint_rankers(dk, masks, metric, hib), higher_is_better=hib)
         reports[str(DEMO)] = demo
     seeds = sorted({int(m["seed"]) for m, _ in found})
@@ -84,7 +85,7 @@ def main(truth_csv: str, study_dir: str, out: str) -> int:
     md += [line(LABELS.get(m, m), by_method[m]) for m in LABELS if m in by_method]
     md += [line(m, reps) for m, reps in by_method.items() if m not in LABELS]
     if demo is not None:
-        md.append(line(f"shipped {DEMO} (version {load_checkpoint(DEMO).code_version or UNKNOWN})", [demo]))
+        md.append(line(f"shipped {DEMO} (version {demo_version})", [demo]))
     md += ["", f"Made with {STAMP} {version} (the study's checkpoints); made by {made}."]
     Path(out + ".md").write_text("\n".join(md) + "\n")
     Path(out + ".json").write_text(json.dumps({"csv": truth_csv, "rows": len(rows), "code_version": version,

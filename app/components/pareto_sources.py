@@ -3,7 +3,7 @@ masks, as :class:`~app.components.pareto_chart.Source` objects with their fronts
 
 A finished run's rows and a checkpoint's table do not change between reruns, yet at k = 6 with
 10,000 masks reading, tagging and splitting them took about 0.3 s of every redraw (a metric,
-budget or filter change). They are kept per session in :data:`MEMO`, keyed by what would change
+budget or filter change). They are kept per session (``st.session_state[S.PARETO_MEMO]``), keyed by what would change
 them: a run's id, status, heartbeat and finish time (an active run is read afresh on every rerun,
 so its new points appear), the checkpoint's file and table size; a front also by its metric.
 Entries of sources no longer drawn are dropped, so the memo holds at most what is on the page.
@@ -33,7 +33,7 @@ CHECKPOINT_SOURCE = "checkpoint"
 def annotate(rows: list[dict], source: tuple[str, str], space: PathSpace) -> list[dict]:
     """Copies of ``rows`` tagged with their source (id, name) and active path names."""
     sid, name = source
-    names = [p.name for p in space.paths]
+    names = space.path_names  # a property: computed once, not per row
     return [{**r, "_source_id": sid, "_source": name, "_paths": path_names_text(names, str(r.get("mask", "")))}
             for r in rows]
 

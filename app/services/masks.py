@@ -54,7 +54,7 @@ def flip(bits: str, index: int) -> str:
 def path_names_text(names: Sequence[str], bits: str) -> str:
     """``"T->V, A->T"``: the names of the paths ``bits`` switches on ('' when it does not fit).
 
-    ``names`` are the path names in mask order (``PathSpace.names``). A plain string walk, not
+    ``names`` are the path names in mask order (``PathSpace.path_names``). A plain string walk, not
     ``PathSpace.parse``: the Pareto page annotates every drawn row on each rerun, and at k = 6 with
     20,000 rows parsing took about 0.6 s of each redraw; this takes milliseconds. Anything but a
     string of ``len(names)`` ``0``/``1`` characters with at least one ``1`` gives ''.
